@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { envSchema } from 'env-schema';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 8443 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  SGW_DATA_DIR: Type.String({ minLength: 1, default: './var' }),
+  SGW_CERTS_DIR: Type.String({ minLength: 1, default: './certs' }),
+  SGW_POLICIES_DIR: Type.String({ minLength: 1, default: './policies' }),
+  SGW_GATEWAY_ID: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', default: 'sgw' }),
+  LOG_LEVEL: Type.Union(
+    LOG_LEVELS.map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  /** PostgreSQL connection string; undefined means the embedded PGlite under dataDir. */
+  databaseUrl: string | undefined;
+  redisUrl: string;
+  dataDir: string;
+  certsDir: string;
+  policiesDir: string;
+  gatewayId: string;
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Reads and validates the environment once. A bad value throws a ConfigError that names the variable,
+ * so that start-up stops with a message an operator can act on.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  let parsed: Env;
+  try {
+    const data = { ...env };
+    if (data.DATABASE_URL === '') delete data.DATABASE_URL;
+    parsed = envSchema<Env>({ schema: EnvSchema, data, dotenv: false });
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${describeEnvError(err)}`);
+  }
+  return {
+    port: parsed.PORT,
+    host: parsed.HOST,
+    databaseUrl: parsed.DATABASE_URL,
+    redisUrl: parsed.REDIS_URL,
+    dataDir: path.resolve(parsed.SGW_DATA_DIR),
+    certsDir: path.resolve(parsed.SGW_CERTS_DIR),
+    policiesDir: path.resolve(parsed.SGW_POLICIES_DIR),
+    gatewayId: parsed.SGW_GATEWAY_ID,
+    logLevel: parsed.LOG_LEVEL,
+  };
+}
+
+function describeEnvError(err: unknown): string {
+  const errors = (err as { errors?: Array<{ instancePath?: string; message?: string; params?: unknown }> })
+    .errors;
+  if (!Array.isArray(errors) || errors.length === 0) return (err as Error).message;
+  return errors
+    .map((e) => {
+      const name = (e.instancePath ?? '').replace(/^\//, '') || missingProperty(e.params) || 'environment';
+      return `${name} ${e.message ?? 'is invalid'}`;
+    })
+    .join('; ');
+}
+
+function missingProperty(params: unknown): string | undefined {
+  const p = params as { missingProperty?: string } | undefined;
+  return p?.missingProperty;
+}

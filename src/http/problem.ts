@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ERRORS, type ErrorCode, type FieldError } from './errors.js';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Accept a caller's correlation id when it is harmless; otherwise make our own. */
+export function genRequestId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  requestId: string;
+  errors?: FieldError[];
+  reasons?: AppError['extras']['reasons'];
+}
+
+export function problemBody(err: AppError, requestId: string): Problem {
+  const body: Problem = {
+    type: `https://sgw.invalid/problems/${err.code}`,
+    title: ERRORS[err.code].title,
+    status: err.status,
+    detail: err.message,
+    code: err.code,
+    requestId,
+  };
+  if (err.extras.errors) body.errors = err.extras.errors;
+  if (err.extras.reasons) body.reasons = err.extras.reasons;
+  return body;
+}
+
+export function sendProblem(reply: FastifyReply, err: AppError): FastifyReply {
+  if (err.extras.retryAfter !== undefined) reply.header('retry-after', String(err.extras.retryAfter));
+  return reply
+    .code(err.status)
+    .type('application/problem+json')
+    .serializer(JSON.stringify)
+    .send(problemBody(err, reply.request.id));
+}
+
+/** Maps everything Fastify and its plugins can throw onto the contract's codes; never leaks internals. */
+export function toAppError(error: FastifyError | AppError | Error, request: FastifyRequest): AppError {
+  if (error instanceof AppError) return error;
+  const fe = error as FastifyError;
+  if (fe.validation) {
+    const errors: FieldError[] = fe.validation.map((v) => ({
+      path: validationPath(fe.validationContext, v.instancePath, v.params),
+      message: v.message ?? 'is invalid',
+    }));
+    return new AppError('validation_failed', 'The request does not match its schema.', { errors });
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', 'The body is larger than 256 KiB.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type', 'The body must be application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('validation_failed', 'The JSON body is empty.', {
+        errors: [{ path: '/', message: 'body is empty' }],
+      });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('validation_failed', 'The body is not valid JSON.', {
+        errors: [{ path: '/', message: 'body is not valid JSON' }],
+      });
+  }
+  if (fe.statusCode === 400) {
+    return new AppError('validation_failed', 'The request is malformed.', {
+      errors: [{ path: '/', message: 'malformed request' }],
+    });
+  }
+  if (fe.statusCode === 413) return new AppError('payload_too_large', 'The body is larger than 256 KiB.');
+  if (fe.statusCode === 415)
+    return new AppError('unsupported_media_type', 'The body must be application/json.');
+  if (fe.statusCode === 404) return new AppError('not_found', 'Not found.');
+  if (fe.statusCode === 405) return new AppError('method_not_allowed', 'Method not allowed.');
+  if (fe.statusCode === 429) return new AppError('rate_limited', 'Too many requests.');
+  request.log.error({ err: error }, 'unhandled error');
+  return new AppError('internal_error', 'An internal error occurred.');
+}
+
+function validationPath(context: string | undefined, instancePath: string, params: unknown): string {
+  const missing = (params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
+  const extra = missing.missingProperty ?? missing.additionalProperty;
+  const base = instancePath || '';
+  const full = extra ? `${base}/${extra}` : base || '/';
+  return context && context !== 'body' ? `${context}:${full}` : full;
+}
+
+/** Problem details for every error and unknown route, and `x-request-id` on every response. */
+export function registerProblemHandling(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((error, request, reply) => sendProblem(reply, toAppError(error as Error, request)));
+  app.setNotFoundHandler((_request, reply) =>
+    sendProblem(reply, new AppError('not_found', 'No such route.')),
+  );
+}

@@ -1,0 +1,8 @@
+/** A numbered schema change. Ids run 1, 2, 3… without gaps; a released migration is never edited. */
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [];
