@@ -13,6 +13,8 @@ const EnvSchema = Type.Object({
   SGW_CERTS_DIR: Type.String({ minLength: 1, default: './certs' }),
   SGW_POLICIES_DIR: Type.String({ minLength: 1, default: './policies' }),
   SGW_GATEWAY_ID: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', default: 'sgw' }),
+  SGW_RATE_LIMIT_PER_PRACTITIONER: Type.Integer({ minimum: 1, default: 600 }),
+  SGW_RATE_LIMIT_PER_AGENCY: Type.Integer({ minimum: 1, default: 6000 }),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((l) => Type.Literal(l)),
     { default: 'info' },
@@ -34,6 +36,8 @@ export interface Config {
   policiesDir: string;
   gatewayId: string;
   logLevel: LogLevel;
+  /** Requests per minute: per practitioner and per agency (our addition to contract section 14). */
+  rateLimits: { perPractitioner: number; perAgency: number };
 }
 
 export class ConfigError extends Error {}
@@ -61,6 +65,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policiesDir: path.resolve(parsed.SGW_POLICIES_DIR),
     gatewayId: parsed.SGW_GATEWAY_ID,
     logLevel: parsed.LOG_LEVEL,
+    rateLimits: {
+      perPractitioner: parsed.SGW_RATE_LIMIT_PER_PRACTITIONER,
+      perAgency: parsed.SGW_RATE_LIMIT_PER_AGENCY,
+    },
   };
 }
 

@@ -3,6 +3,8 @@ export type Row = Record<string, unknown>;
 /** What every caller of the store sees: plain parameterised SQL, the same on PostgreSQL and PGlite. */
 export interface Queryable {
   query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
 }
 
 export interface Db extends Queryable {

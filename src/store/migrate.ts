@@ -25,7 +25,7 @@ export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATI
     const applied: number[] = [];
     for (const m of migrations) {
       if (done.has(m.id)) continue;
-      await tx.query(m.sql);
+      await tx.exec(m.sql);
       await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
       applied.push(m.id);
     }

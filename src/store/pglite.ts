@@ -27,6 +27,10 @@ export async function openPglite(dataDir: string): Promise<Db> {
       const res = await db.query(sql, params as unknown[] | undefined);
       return res.rows as never;
     },
+    async exec(sql) {
+      guard();
+      await db.exec(sql);
+    },
     async transaction(fn) {
       guard();
       return db.transaction(async (t) => {
@@ -34,6 +38,9 @@ export async function openPglite(dataDir: string): Promise<Db> {
           async query(sql, params) {
             const res = await t.query(sql, params as unknown[] | undefined);
             return res.rows as never;
+          },
+          async exec(sql) {
+            await t.exec(sql);
           },
         };
         return fn(tx);

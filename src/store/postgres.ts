@@ -53,6 +53,9 @@ export function openPostgres(connectionString: string, opts: { max?: number } = 
   return {
     backend: 'postgres',
     query: (sql, params) => run(pool, sql, params),
+    exec: async (sql) => {
+      await run(pool, sql);
+    },
     async transaction(fn) {
       let client: pg.PoolClient;
       try {
@@ -60,7 +63,12 @@ export function openPostgres(connectionString: string, opts: { max?: number } = 
       } catch (err) {
         throw new StoreUnavailableError(err);
       }
-      const tx: Queryable = { query: (sql, params) => run(client, sql, params) };
+      const tx: Queryable = {
+        query: (sql, params) => run(client, sql, params),
+        exec: async (sql) => {
+          await run(client, sql);
+        },
+      };
       let broken = false;
       try {
         await tx.query('BEGIN');

@@ -1,0 +1,75 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from './config/index.js';
+import { healthRoutes } from './http/health.js';
+import { loggerOptions } from './http/logging.js';
+import { genRequestId, registerProblemHandling } from './http/problem.js';
+import { registerRateLimits } from './http/rate-limit.js';
+import { registerIdentityWall } from './identity/index.js';
+import type { RegistryView } from './registry/index.js';
+import { registryRoutes } from './registry/routes.js';
+import type { Db } from './store/index.js';
+
+export const BODY_LIMIT = 256 * 1024;
+
+export interface TlsMaterial {
+  key: string;
+  cert: string;
+  ca: string;
+}
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  registry: RegistryView;
+  /** Without it the app serves plain HTTP, which only app.inject() tests use: /v1 then always says 401. */
+  tls?: TlsMaterial;
+}
+
+/**
+ * Builds the gateway with its plugins in pipeline order (contract and ARCHITECTURE.md):
+ * problem details and request ids → identity wall (mTLS, JWT, roles) → rate limits → routes.
+ * It does not listen.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel),
+    genReqId: genRequestId,
+    requestIdHeader: false,
+    bodyLimit: BODY_LIMIT,
+    ajv: {
+      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
+    },
+    ...(deps.tls
+      ? {
+          https: {
+            key: deps.tls.key,
+            cert: deps.tls.cert,
+            ca: deps.tls.ca,
+            requestCert: true,
+            // The wall checks the certificate per request (revocation, suspension); /health/* needs none.
+            rejectUnauthorized: false,
+            minVersion: 'TLSv1.2' as const,
+          },
+        }
+      : {}),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerProblemHandling(app);
+  // JSON only: anything else is 415.
+  app.removeContentTypeParser('text/plain');
+
+  const applyRateLimits = await registerRateLimits(app, deps.redis, config.rateLimits);
+  await registerIdentityWall(app, {
+    registry: deps.registry,
+    gatewayId: config.gatewayId,
+    afterAuthentication: applyRateLimits,
+  });
+
+  await app.register(healthRoutes, { db: deps.db, redis: deps.redis });
+  await app.register(registryRoutes, { registry: deps.registry });
+  return app;
+}

@@ -1,0 +1,137 @@
+import fastifyJwt from '@fastify/jwt';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError, forbidden, unauthenticated } from '../http/errors.js';
+import type { AgencyRecord, RegistryView } from '../registry/index.js';
+import { checkClientCertificate } from './mtls.js';
+import { type Practitioner, type PractitionerRole, roleBelongsToKind } from './roles.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the identity wall on every /v1 route that is not public. */
+    practitioner: Practitioner;
+    certAgency: AgencyRecord | undefined;
+  }
+  interface FastifyContextConfig {
+    /** Roles allowed on the route; absent means any role of the agency's kind. */
+    roles?: readonly PractitionerRole[];
+    /** No client certificate or token needed (e.g. the ledger's public keys). */
+    public?: boolean;
+  }
+}
+
+export const MAX_TOKEN_LIFETIME_S = 3600;
+export const CLOCK_LEEWAY_S = 60;
+
+interface TokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  role: string;
+  name?: string;
+  iat: number;
+  exp: number;
+  jti: string;
+}
+
+interface DecodedToken {
+  header: { kid?: unknown; alg?: unknown };
+  payload: unknown;
+}
+
+export interface IdentityOptions {
+  registry: RegistryView;
+  gatewayId: string;
+  /** Called once the practitioner is known, e.g. to apply per-practitioner rate limits. */
+  afterAuthentication?: (request: FastifyRequest) => Promise<void>;
+}
+
+function isString(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}
+
+/**
+ * The identity wall: every /v1 route needs a client certificate from the gateway's CA naming an active
+ * agency, and a practitioner token signed by one of that agency's registered keys. Every failure is
+ * 401 (or 403 for a role the agency's kind does not have), never a 500 and never a hint of which check
+ * failed beyond what the caller already knows.
+ */
+export async function registerIdentityWall(app: FastifyInstance, opts: IdentityOptions): Promise<void> {
+  const { registry } = opts;
+  await app.register(fastifyJwt, {
+    secret: (request: FastifyRequest, token: unknown) => {
+      const decoded = token as DecodedToken;
+      const agency = request.certAgency;
+      const kid = decoded.header?.kid;
+      const key = agency && isString(kid) ? registry.jwtKey(agency.id, kid) : undefined;
+      if (!key) return Promise.reject(unauthenticated());
+      return Promise.resolve(key.publicKeyPem);
+    },
+    decode: { complete: true },
+    verify: {
+      algorithms: ['ES256', 'RS256'],
+      allowedAud: opts.gatewayId,
+      requiredClaims: ['iss', 'sub', 'aud', 'role', 'iat', 'exp', 'jti'],
+      clockTolerance: CLOCK_LEEWAY_S * 1000,
+      cache: 10_000,
+    },
+  });
+  app.decorateRequest('practitioner', null as unknown as Practitioner);
+  app.decorateRequest('certAgency', undefined);
+
+  app.addHook('onRequest', async (request) => {
+    // Decided by the matched route, not the raw URL, so that an encoded path cannot slip past.
+    const route = request.routeOptions.url;
+    if (route === undefined || !route.startsWith('/v1/')) return;
+    if (request.routeOptions.config?.public) return;
+
+    const cert = checkClientCertificate(request.raw.socket, registry);
+    if (!cert.ok) {
+      request.log.info({ reason: cert.reason }, 'client certificate refused');
+      throw unauthenticated('A valid client certificate of a registered, active agency is required.');
+    }
+    request.certAgency = cert.agency;
+
+    let claims: TokenClaims;
+    try {
+      claims = (await request.jwtVerify()) as TokenClaims;
+    } catch (err) {
+      request.log.info({ reason: (err as { code?: string }).code ?? 'invalid token' }, 'token refused');
+      throw unauthenticated('A valid practitioner token is required.');
+    }
+    const agency = cert.agency;
+    if (claims.iss !== agency.id)
+      throw unauthenticated('The token was not issued by the certificate agency.');
+    if (!isString(claims.sub) || !isString(claims.jti) || !isString(claims.role)) {
+      throw unauthenticated('The token lacks a required claim.');
+    }
+    if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number') {
+      throw unauthenticated('The token lacks a required claim.');
+    }
+    if (claims.exp - claims.iat > MAX_TOKEN_LIFETIME_S) {
+      throw unauthenticated('The token lifetime exceeds 3600 seconds.');
+    }
+    if (claims.iat > Date.now() / 1000 + CLOCK_LEEWAY_S)
+      throw unauthenticated('The token is issued in the future.');
+    if (!roleBelongsToKind(claims.role, agency.kind)) {
+      throw forbidden('The role does not belong to the agency kind.');
+    }
+    request.practitioner = {
+      agency: agency.id,
+      kind: agency.kind,
+      sub: claims.sub,
+      role: claims.role,
+      name: isString(claims.name) ? claims.name : claims.sub,
+      jti: claims.jti,
+    };
+    await opts.afterAuthentication?.(request);
+
+    const allowed = request.routeOptions.config?.roles;
+    if (allowed && !allowed.includes(request.practitioner.role)) throw forbidden();
+  });
+}
+
+/** For handlers: the caller's identity, which the wall guarantees on non-public /v1 routes. */
+export function practitionerOf(request: FastifyRequest): Practitioner {
+  if (!request.practitioner) throw new AppError('unauthenticated', 'No authenticated practitioner.');
+  return request.practitioner;
+}

@@ -1,0 +1,77 @@
+import { existsSync, readFileSync } from 'node:fs';
+import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { Config } from './config/index.js';
+import { certPaths, initCa, RegistryView } from './registry/index.js';
+import { openRedis, openStore } from './store/index.js';
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+function readTls(certsDir: string) {
+  const p = certPaths(certsDir);
+  return {
+    key: readFileSync(p.serverKey, 'utf8'),
+    cert: readFileSync(p.serverCert, 'utf8'),
+    ca: readFileSync(p.caCert, 'utf8'),
+  };
+}
+
+/** Starts one gateway process: store, registry, app, listen; everything it opened is closed by close(). */
+export async function startGateway(config: Config, opts: { init?: boolean } = {}): Promise<RunningGateway> {
+  const p = certPaths(config.certsDir);
+  if (!existsSync(p.caCert)) {
+    if (!opts.init) throw new Error(`no CA in ${config.certsDir}: run "sgw ca init" first`);
+    initCa(config.certsDir);
+  }
+  const registry = new RegistryView(config.certsDir);
+  const db = await openStore(config);
+  const redis = openRedis(config.redisUrl);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ config, db, redis, registry, tls: readTls(config.certsDir) });
+  } catch (err) {
+    redis.disconnect();
+    await db.close();
+    throw err;
+  }
+  registry.onChange(() => {
+    // A re-issued server certificate (sgw ca init --force) is served to new connections without a restart.
+    try {
+      const tls = readTls(config.certsDir);
+      (app.server as unknown as import('node:tls').Server).setSecureContext({ ...tls });
+    } catch (err) {
+      app.log.error({ err }, 'could not reload the server certificate');
+    }
+  });
+  registry.start();
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      registry.stop();
+      await app.close();
+      redis.disconnect();
+      await db.close();
+    })();
+    return closing;
+  };
+  return { app, url: `https://${host}:${port}`, close };
+}
+
+/** Drains in-flight requests and closes pools on SIGTERM / SIGINT. */
+export function closeOnSignals(gateway: RunningGateway): void {
+  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+    if (err) gateway.app.log.error({ err }, 'closing after an error');
+    else gateway.app.log.info({ signal }, 'shutting down');
+    await gateway.close();
+  });
+}
