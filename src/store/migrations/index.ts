@@ -1,3 +1,5 @@
+import { ledgerMigration } from './001_ledger.js';
+
 /** A numbered schema change. Ids run 1, 2, 3… without gaps; a released migration is never edited. */
 export interface Migration {
   id: number;
@@ -5,4 +7,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [ledgerMigration];

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../http/errors.js';
+import { type Db, type Queryable, StoreUnavailableError } from '../store/db.js';
+import type { QueuedBody } from './entry.js';
+import { computeSubjectRefs, currentSubjectKey, type SubjectIdentifiers } from './subject.js';
+
+export interface LedgerEntryInput {
+  action: string;
+  actor: { agency: string; sub: string; role: string };
+  counterpart?: string;
+  requestId?: string;
+  caseReference?: string;
+  /** Hashed here into subjectRef / subjectRefs; the identifiers themselves are never stored. */
+  subject: SubjectIdentifiers | null;
+  purpose?: string;
+  lawfulBasis?: string[];
+  consent?: string;
+  decision: 'permit' | 'deny';
+  ruleIds: string[];
+  policyVersion: string;
+  fields?: Record<string, string[]>;
+  categories?: string[];
+}
+
+export interface OutboxEventInput {
+  /** The recipient agency. */
+  agency: string;
+  type: string;
+  /** References only (ids, types, times, agency ids), never personal data. */
+  data: Record<string, unknown>;
+}
+
+export interface AppendResult {
+  entryIds: string[];
+  eventIds: string[];
+}
+
+/** The ledger could not take the record; the caller's transaction must not commit. */
+export class LedgerWriteError extends Error {
+  constructor(cause: unknown) {
+    super('the ledger could not record the entry', { cause });
+    this.name = 'LedgerWriteError';
+  }
+}
+
+/** A caller passed something the ledger must not hold; a programming error, not an outage. */
+export class LedgerInputError extends Error {}
+
+/** Keys that would mean an event carries personal data rather than references. */
+const PERSONAL_KEYS = new Set([
+  'nhsnumber',
+  'pncid',
+  'name',
+  'given',
+  'family',
+  'dateofbirth',
+  'expecteddeliverydate',
+  'postcode',
+  'subject',
+  'child',
+]);
+
+function assertReferencesOnly(value: unknown, where: string): void {
+  if (Array.isArray(value)) {
+    for (const v of value) assertReferencesOnly(v, where);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (PERSONAL_KEYS.has(k.toLowerCase())) {
+        throw new LedgerInputError(`${where} must carry references only, not "${k}"`);
+      }
+      assertReferencesOnly(v, where);
+    }
+  }
+}
+
+function queuedBody(e: LedgerEntryInput, key: () => Buffer): QueuedBody {
+  if (!e.action || !e.actor?.agency || !e.actor.sub || !e.actor.role || !e.policyVersion) {
+    throw new LedgerInputError('a ledger entry needs action, actor and policyVersion');
+  }
+  if (e.decision !== 'permit' && e.decision !== 'deny') {
+    throw new LedgerInputError('a ledger entry decision is permit or deny');
+  }
+  const refs = e.subject ? computeSubjectRefs(key(), e.subject) : null;
+  if (e.subject && !refs) throw new LedgerInputError('the subject has no identifier to hash');
+  const body: QueuedBody = {
+    action: e.action,
+    actor: { agency: e.actor.agency, sub: e.actor.sub, role: e.actor.role },
+    subjectRef: refs?.subjectRef ?? null,
+    subjectRefs: refs?.subjectRefs ?? [],
+    decision: e.decision,
+    ruleIds: [...e.ruleIds],
+    policyVersion: e.policyVersion,
+  };
+  if (e.counterpart !== undefined) body.counterpart = e.counterpart;
+  if (e.requestId !== undefined) body.requestId = e.requestId;
+  if (e.caseReference !== undefined) body.caseReference = e.caseReference;
+  if (e.purpose !== undefined) body.purpose = e.purpose;
+  if (e.lawfulBasis !== undefined) body.lawfulBasis = [...e.lawfulBasis];
+  if (e.consent !== undefined) body.consent = e.consent;
+  if (e.fields !== undefined) body.fields = e.fields;
+  if (e.categories !== undefined) body.categories = [...e.categories];
+  return body;
+}
+
+/**
+ * The one write path for the record. Run it inside the transaction that makes the domain change: the
+ * entries join the sequencer's queue and the events the outbox, committing or rolling back with the
+ * change. Any failure to write throws LedgerWriteError, which `recordedTransaction` turns into 503.
+ */
+export async function appendRecord(
+  tx: Queryable,
+  record: { entries: LedgerEntryInput[]; events?: OutboxEventInput[] },
+  subjectKey: () => Buffer = currentSubjectKey,
+): Promise<AppendResult> {
+  const events = record.events ?? [];
+  for (const ev of events) {
+    if (!ev.agency || !ev.type) throw new LedgerInputError('an event needs a recipient agency and a type');
+    assertReferencesOnly(ev.data, `event ${ev.type}`);
+  }
+  let bodies: QueuedBody[];
+  try {
+    bodies = record.entries.map((e) => queuedBody(e, subjectKey));
+  } catch (err) {
+    if (err instanceof LedgerInputError) throw err;
+    throw new LedgerWriteError(err);
+  }
+  const entryIds = bodies.map(() => randomUUID());
+  const eventIds = events.map(() => randomUUID());
+  try {
+    if (bodies.length > 0) {
+      await tx.query(
+        `INSERT INTO ledger_queue (entry_id, body)
+         SELECT x.entry_id, x.body FROM jsonb_to_recordset($1::jsonb) AS x(entry_id uuid, body jsonb)`,
+        [JSON.stringify(bodies.map((body, i) => ({ entry_id: entryIds[i], body })))],
+      );
+    }
+    if (events.length > 0) {
+      await tx.query(
+        `INSERT INTO outbox (agency_id, event_id, type, data)
+         SELECT x.agency_id, x.event_id, x.type, x.data
+           FROM jsonb_to_recordset($1::jsonb) AS x(agency_id text, event_id uuid, type text, data jsonb)`,
+        [
+          JSON.stringify(
+            events.map((ev, i) => ({
+              agency_id: ev.agency,
+              event_id: eventIds[i],
+              type: ev.type,
+              data: ev.data,
+            })),
+          ),
+        ],
+      );
+    }
+  } catch (err) {
+    throw new LedgerWriteError(err);
+  }
+  return { entryIds, eventIds };
+}
+
+const unavailable = () =>
+  new AppError('audit_unavailable', 'The audit ledger cannot record this action; nothing was disclosed.');
+
+/**
+ * `db.transaction` for every change that must be ledgered. Fails closed: a ledger write error, a lost
+ * database, or a commit that fails after the work was done all become 503 `audit_unavailable`.
+ */
+export async function recordedTransaction<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  let workDone = false;
+  try {
+    return await db.transaction(async (tx) => {
+      const result = await fn(tx);
+      workDone = true;
+      return result;
+    });
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    if (err instanceof LedgerWriteError || err instanceof StoreUnavailableError || workDone) {
+      throw unavailable();
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,317 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { AppError } from '../http/errors.js';
+import { practitionerOf } from '../identity/index.js';
+import { recordedTransaction } from './append.js';
+import type { LedgerEntry } from './entry.js';
+import { consistencyProof, inclusionProof, listKeys, queryEntries, treeSize } from './queries.js';
+import { latestCheckpoint } from './sequencer.js';
+import type { Ledger } from './service.js';
+import type { SubjectIdentifiers } from './subject.js';
+import { verifyLedgerWith } from './verify.js';
+
+export interface LedgerRoutesOptions {
+  ledger: Ledger;
+  /** The policy bundle version, recorded on the ledger entries these routes write themselves. */
+  policyVersion?: () => string;
+}
+
+const Hex = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const Str = (max = 200) => Type.String({ minLength: 1, maxLength: max });
+
+const EntrySchema = Type.Object({
+  seq: Type.Integer(),
+  id: Type.String(),
+  at: Type.String(),
+  action: Type.String(),
+  actor: Type.Object({ agency: Type.String(), sub: Type.String(), role: Type.String() }),
+  counterpart: Type.Optional(Type.String()),
+  requestId: Type.Optional(Type.String()),
+  caseReference: Type.Optional(Type.String()),
+  subjectRef: Type.Union([Type.String(), Type.Null()]),
+  subjectRefs: Type.Array(Type.String()),
+  purpose: Type.Optional(Type.String()),
+  lawfulBasis: Type.Optional(Type.Array(Type.String())),
+  consent: Type.Optional(Type.String()),
+  decision: Type.Union([Type.Literal('permit'), Type.Literal('deny')]),
+  ruleIds: Type.Array(Type.String()),
+  policyVersion: Type.String(),
+  fields: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
+  categories: Type.Optional(Type.Array(Type.String())),
+  prevHash: Type.String(),
+  hash: Type.String(),
+});
+
+const CheckpointSchema = Type.Object({
+  treeSize: Type.Integer(),
+  rootHash: Type.String(),
+  timestamp: Type.String(),
+  keyId: Type.String(),
+  signature: Type.String(),
+});
+
+const SubjectQuery = {
+  nhsNumber: Type.Optional(Type.String({ pattern: '^[0-9 ]{10,13}$' })),
+  pncId: Type.Optional(Str(32)),
+};
+
+const AuditQuery = Type.Object(
+  {
+    ...SubjectQuery,
+    actorSub: Type.Optional(Str()),
+    agency: Type.Optional(Str()),
+    action: Type.Optional(Str(100)),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$' })),
+  },
+  { additionalProperties: false },
+);
+
+const SubjectReportQuery = Type.Object(SubjectQuery, { additionalProperties: false });
+
+const ReportItem = Type.Object({
+  seq: Type.Integer(),
+  at: Type.String(),
+  action: Type.String(),
+  actor: Type.Object({ agency: Type.String(), sub: Type.String(), role: Type.String() }),
+  counterpart: Type.Optional(Type.String()),
+  decision: Type.String(),
+  purpose: Type.Optional(Type.String()),
+  lawfulBasis: Type.Optional(Type.Array(Type.String())),
+  consent: Type.Optional(Type.String()),
+  caseReference: Type.Optional(Type.String()),
+  categories: Type.Optional(Type.Array(Type.String())),
+  fields: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
+});
+
+const ProofParams = Type.Object({ seq: Type.Integer({ minimum: 1 }) });
+const ProofQuery = Type.Object(
+  { treeSize: Type.Optional(Type.Integer({ minimum: 1 })) },
+  { additionalProperties: false },
+);
+const ConsistencyQuery = Type.Object(
+  { from: Type.Integer({ minimum: 0 }), to: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+
+const AUDITOR = { roles: ['auditor'] } as const;
+
+const badQuery = (path: string, message: string) =>
+  new AppError('validation_failed', 'The request does not match its schema.', {
+    errors: [{ path: `querystring:/${path}`, message }],
+  });
+
+function subjectFrom(q: { nhsNumber?: string; pncId?: string }): SubjectIdentifiers | undefined {
+  const s: SubjectIdentifiers = {};
+  if (q.nhsNumber !== undefined) s.nhsNumber = q.nhsNumber;
+  if (q.pncId !== undefined) s.pncId = q.pncId;
+  return s.nhsNumber !== undefined || s.pncId !== undefined ? s : undefined;
+}
+
+const reportItem = (e: LedgerEntry): Static<typeof ReportItem> => {
+  const { seq, at, action, actor, counterpart, decision, purpose, lawfulBasis, consent, caseReference } = e;
+  return {
+    seq,
+    at,
+    action,
+    actor,
+    counterpart,
+    decision,
+    purpose,
+    lawfulBasis,
+    consent,
+    caseReference,
+    categories: e.categories,
+    fields: e.fields,
+  };
+};
+
+/**
+ * The audit routes of contract section 11, to be registered under the /v1 identity wall with prefix
+ * `/v1`. Each auditor sees only entries where its own agency is actor or counterpart.
+ */
+export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app, opts) => {
+  const { ledger } = opts;
+  const { db } = ledger;
+  const policyVersion = opts.policyVersion ?? (() => 'none');
+
+  app.get<{ Querystring: Static<typeof AuditQuery> }>(
+    '/audit',
+    {
+      config: AUDITOR,
+      schema: {
+        querystring: AuditQuery,
+        response: {
+          200: Type.Object({
+            entries: Type.Array(EntrySchema),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const me = practitionerOf(request);
+      const q = request.query;
+      if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to))
+        throw badQuery('from', 'must not be after to');
+      const subject = subjectFrom(q);
+      const entries = await queryEntries(db, {
+        viewer: me.agency,
+        subjectRefs: subject ? ledger.subjectRefs(subject) : undefined,
+        actorSub: q.actorSub,
+        agency: q.agency,
+        action: q.action,
+        from: q.from,
+        to: q.to,
+        afterSeq: q.cursor !== undefined ? Number(q.cursor) : undefined,
+        limit: q.limit,
+      });
+      const last = entries.at(-1);
+      return { entries, nextCursor: last && entries.length === q.limit ? String(last.seq) : null };
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof SubjectReportQuery> }>(
+    '/audit/subject-report',
+    {
+      config: AUDITOR,
+      schema: {
+        querystring: SubjectReportQuery,
+        response: {
+          200: Type.Object({
+            generatedAt: Type.String(),
+            count: Type.Integer(),
+            entries: Type.Array(ReportItem),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const me = practitionerOf(request);
+      const subject = subjectFrom(request.query);
+      if (!subject) throw badQuery('nhsNumber', 'nhsNumber or pncId is required');
+      const refs = ledger.subjectRefs(subject);
+      // The report is itself recorded, before anything is read: no record, no report.
+      return recordedTransaction(db, async (tx) => {
+        await ledger.append(tx, {
+          entries: [
+            {
+              action: 'audit.subject_report',
+              actor: { agency: me.agency, sub: me.sub, role: me.role },
+              subject,
+              decision: 'permit',
+              ruleIds: [],
+              policyVersion: policyVersion(),
+            },
+          ],
+        });
+        const items: Static<typeof ReportItem>[] = [];
+        let afterSeq = 0;
+        for (;;) {
+          const page = await queryEntries(tx, { viewer: me.agency, subjectRefs: refs, afterSeq, limit: 500 });
+          items.push(...page.map(reportItem));
+          const last = page.at(-1);
+          if (!last || page.length < 500) break;
+          afterSeq = last.seq;
+        }
+        return { generatedAt: new Date().toISOString(), count: items.length, entries: items };
+      });
+    },
+  );
+
+  app.get(
+    '/audit/checkpoint',
+    { config: AUDITOR, schema: { response: { 200: CheckpointSchema } } },
+    async () => {
+      const cp = await latestCheckpoint(db);
+      if (!cp) throw new AppError('audit_unavailable', 'No checkpoint has been signed yet.');
+      return cp;
+    },
+  );
+
+  app.get(
+    '/audit/keys',
+    {
+      config: { public: true },
+      schema: {
+        response: {
+          200: Type.Array(
+            Type.Object({ keyId: Type.String(), alg: Type.Literal('Ed25519'), publicKeyPem: Type.String() }),
+          ),
+        },
+      },
+    },
+    async () => listKeys(db, ledger.signingKey),
+  );
+
+  app.get<{ Params: Static<typeof ProofParams>; Querystring: Static<typeof ProofQuery> }>(
+    '/audit/entries/:seq/proof',
+    {
+      config: AUDITOR,
+      schema: {
+        params: ProofParams,
+        querystring: ProofQuery,
+        response: {
+          200: Type.Object({
+            leafIndex: Type.Integer(),
+            treeSize: Type.Integer(),
+            leafHash: Hex,
+            auditPath: Type.Array(Hex),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { seq } = request.params;
+      const head = await treeSize(db);
+      if (seq > head) throw new AppError('not_found', 'No such entry.');
+      const size = request.query.treeSize ?? (await latestCheckpoint(db))?.treeSize ?? head;
+      if (size > head) throw badQuery('treeSize', 'is beyond the current tree size');
+      if (seq > size) throw badQuery('treeSize', 'must be at least seq');
+      return inclusionProof(db, seq, size);
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof ConsistencyQuery> }>(
+    '/audit/consistency',
+    {
+      config: AUDITOR,
+      schema: {
+        querystring: ConsistencyQuery,
+        response: {
+          200: Type.Object({ from: Type.Integer(), to: Type.Integer(), consistencyPath: Type.Array(Hex) }),
+        },
+      },
+    },
+    async (request) => {
+      const { from, to } = request.query;
+      if (from > to) throw badQuery('from', 'must not be greater than to');
+      if (to > (await treeSize(db))) throw badQuery('to', 'is beyond the current tree size');
+      const proof = await consistencyProof(db, from, to);
+      return { from, to, consistencyPath: proof.consistency };
+    },
+  );
+
+  app.get(
+    '/audit/verify',
+    {
+      config: AUDITOR,
+      schema: {
+        response: {
+          200: Type.Object({
+            ok: Type.Boolean(),
+            entries: Type.Integer(),
+            head: Type.Union([Type.Object({ seq: Type.Integer(), hash: Type.String() }), Type.Null()]),
+            checkpoint: Type.Union([CheckpointSchema, Type.Null()]),
+            checkpointsVerified: Type.Integer(),
+            firstBadSeq: Type.Optional(Type.Integer()),
+            reason: Type.Optional(Type.String()),
+          }),
+        },
+      },
+    },
+    async () => verifyLedgerWith(db, { gatewayId: ledger.gatewayId, signingKey: ledger.signingKey }),
+  );
+};

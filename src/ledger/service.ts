@@ -1,0 +1,159 @@
+import type { Db, Queryable } from '../store/db.js';
+import { type AppendResult, appendRecord, type LedgerEntryInput, type OutboxEventInput } from './append.js';
+import { type Checkpoint, checkpointSignatureValid, loadSigningKey, type SigningKey } from './checkpoint.js';
+import { publicKeyFor } from './queries.js';
+import {
+  latestCheckpoint,
+  lockSequencer,
+  maybeCheckpoint,
+  readHead,
+  registerKey,
+  sequenceBatch,
+} from './sequencer.js';
+import { computeSubjectRefs, loadSubjectKey, type SubjectIdentifiers, setSubjectKey } from './subject.js';
+
+export interface LedgerLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface LedgerOptions {
+  db: Db;
+  certsDir: string;
+  gatewayId: string;
+  logger?: LedgerLogger;
+  /** How often the sequencer looks at the queue. */
+  intervalMs?: number;
+  /** Minimum age of the last checkpoint before a new one is signed while entries arrive. */
+  checkpointIntervalMs?: number;
+  batchSize?: number;
+}
+
+export interface LedgerHealth {
+  ok: boolean;
+  treeSize?: number;
+  reason?: string;
+}
+
+export interface Ledger {
+  readonly db: Db;
+  readonly gatewayId: string;
+  readonly signingKey: SigningKey;
+  /** appendRecord with this ledger's subject-hashing secret. */
+  append(
+    tx: Queryable,
+    record: { entries: LedgerEntryInput[]; events?: OutboxEventInput[] },
+  ): Promise<AppendResult>;
+  /** The keyed hashes one can search the ledger by for this subject. */
+  subjectRefs(subject: SubjectIdentifiers): string[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Sequences everything queued before the call and signs a checkpoint of the result. */
+  flush(): Promise<Checkpoint>;
+  health(): Promise<LedgerHealth>;
+}
+
+const noopLogger: LedgerLogger = { info() {}, warn() {}, error() {} };
+
+export function createLedger(opts: LedgerOptions): Ledger {
+  const { db, gatewayId } = opts;
+  const logger = opts.logger ?? noopLogger;
+  const intervalMs = opts.intervalMs ?? 150;
+  const checkpointIntervalMs = opts.checkpointIntervalMs ?? 1000;
+  const batchSize = opts.batchSize ?? 5000;
+  const subjectKey = loadSubjectKey(opts.certsDir);
+  setSubjectKey(subjectKey);
+  const signingKey = loadSigningKey(opts.certsDir);
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = true;
+  let failing = false;
+
+  /** One sequencer round: returns whether the batch was full (more may be waiting). */
+  const round = async (wait: boolean, forceCheckpoint: boolean): Promise<boolean> =>
+    db.transaction(async (tx) => {
+      if (!(await lockSequencer(tx, wait))) return false;
+      const moved = await sequenceBatch(tx, batchSize);
+      await maybeCheckpoint(tx, signingKey, gatewayId, forceCheckpoint ? 0 : checkpointIntervalMs);
+      return moved === batchSize;
+    });
+
+  const tick = async () => {
+    try {
+      while (!stopped && (await round(false, false))) {}
+      if (failing) logger.info({}, 'ledger sequencer recovered');
+      failing = false;
+    } catch (err) {
+      if (!failing) logger.error({ err }, 'ledger sequencer round failed');
+      failing = true;
+    }
+  };
+
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = tick().finally(() => {
+        running = undefined;
+        schedule();
+      });
+    }, intervalMs);
+    timer.unref();
+  };
+
+  return {
+    db,
+    gatewayId,
+    signingKey,
+    append: (tx, record) => appendRecord(tx, record, () => subjectKey),
+    subjectRefs: (subject) => computeSubjectRefs(subjectKey, subject)?.subjectRefs ?? [],
+    async start() {
+      if (!stopped) return;
+      await db.transaction((tx) => registerKey(tx, signingKey));
+      await round(true, true);
+      stopped = false;
+      schedule();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+    async flush() {
+      const [target] = await db.query<{ max: number | null }>('SELECT max(id) AS max FROM ledger_queue');
+      const upTo = target?.max ?? 0;
+      for (;;) {
+        await round(true, false);
+        const [left] = await db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM ledger_queue WHERE id <= $1',
+          [upTo],
+        );
+        if ((left?.n ?? 0) === 0) break;
+      }
+      await db.transaction(async (tx) => {
+        await lockSequencer(tx, true);
+        await maybeCheckpoint(tx, signingKey, gatewayId, 0);
+      });
+      const cp = await latestCheckpoint(db);
+      if (!cp) throw new Error('no checkpoint after flush');
+      return cp;
+    },
+    async health() {
+      try {
+        const head = await readHead(db);
+        const cp = await latestCheckpoint(db);
+        if (!cp) return { ok: false, treeSize: head?.seq ?? 0, reason: 'no checkpoint' };
+        if (cp.treeSize > (head?.seq ?? 0)) {
+          return { ok: false, treeSize: head?.seq ?? 0, reason: 'checkpoint beyond the head' };
+        }
+        const publicKey = await publicKeyFor(db, cp.keyId, signingKey);
+        const valid = publicKey !== undefined && checkpointSignatureValid(cp, gatewayId, publicKey);
+        if (!valid) return { ok: false, treeSize: head?.seq ?? 0, reason: 'checkpoint signature invalid' };
+        return { ok: true, treeSize: head?.seq ?? 0 };
+      } catch {
+        return { ok: false, reason: 'ledger unreadable' };
+      }
+    },
+  };
+}
