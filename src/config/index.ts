@@ -5,7 +5,8 @@ import { envSchema } from 'env-schema';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const EnvSchema = Type.Object({
-  PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 8443 }),
+  // 0 asks the OS for a free port (tests, side-by-side gateways).
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8443 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
