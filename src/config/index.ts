@@ -52,7 +52,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     const data = { ...env };
     if (data.DATABASE_URL === '') delete data.DATABASE_URL;
-    parsed = envSchema<Env>({ schema: EnvSchema, data, dotenv: false });
+    // env: false, or env-schema would merge process.env under `data` and the caller's env would not be all.
+    parsed = envSchema<Env>({ schema: EnvSchema, data, env: false, dotenv: false });
   } catch (err) {
     throw new ConfigError(`invalid configuration: ${describeEnvError(err)}`);
   }
@@ -77,12 +78,12 @@ function describeEnvError(err: unknown): string {
   const errors = (err as { errors?: Array<{ instancePath?: string; message?: string; params?: unknown }> })
     .errors;
   if (!Array.isArray(errors) || errors.length === 0) return (err as Error).message;
-  return errors
-    .map((e) => {
-      const name = (e.instancePath ?? '').replace(/^\//, '') || missingProperty(e.params) || 'environment';
-      return `${name} ${e.message ?? 'is invalid'}`;
-    })
-    .join('; ');
+  const messages = errors.map((e) => {
+    const name = (e.instancePath ?? '').replace(/^\//, '') || missingProperty(e.params) || 'environment';
+    return `${name} ${e.message ?? 'is invalid'}`;
+  });
+  // A union (LOG_LEVEL) reports one identical error per member.
+  return [...new Set(messages)].join('; ');
 }
 
 function missingProperty(params: unknown): string | undefined {

@@ -1,0 +1,102 @@
+import path from 'node:path';
+import t from 'tap';
+import { runCli } from '../../src/cli/run.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+
+t.test('defaults follow contract section 14', async (t) => {
+  const c = loadConfig({});
+  t.equal(c.port, 8443);
+  t.equal(c.host, '127.0.0.1');
+  t.equal(c.redisUrl, 'redis://127.0.0.1:6379');
+  t.equal(c.databaseUrl, undefined, 'DATABASE_URL unset → embedded PGlite');
+  t.equal(c.dataDir, path.resolve('./var'));
+  t.ok(path.isAbsolute(c.dataDir));
+  t.equal(c.certsDir, path.resolve('./certs'));
+  t.equal(c.policiesDir, path.resolve('./policies'));
+  t.equal(c.gatewayId, 'sgw');
+  t.equal(c.logLevel, 'info');
+});
+
+t.test('an empty DATABASE_URL means unset', async (t) => {
+  t.equal(loadConfig({ DATABASE_URL: '' }).databaseUrl, undefined);
+});
+
+t.test('values given are used', async (t) => {
+  const c = loadConfig({
+    PORT: '9443',
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://u@db:5432/sgw',
+    REDIS_URL: 'rediss://cache:6380',
+    SGW_DATA_DIR: '/tmp/sgw-data',
+    SGW_CERTS_DIR: 'rel/certs',
+    SGW_POLICIES_DIR: '/etc/sgw/policies',
+    SGW_GATEWAY_ID: 'gw-north-1',
+    LOG_LEVEL: 'debug',
+  });
+  t.equal(c.port, 9443);
+  t.equal(c.host, '0.0.0.0');
+  t.equal(c.databaseUrl, 'postgres://u@db:5432/sgw');
+  t.equal(c.redisUrl, 'rediss://cache:6380');
+  t.equal(c.dataDir, '/tmp/sgw-data');
+  t.equal(c.certsDir, path.resolve('rel/certs'));
+  t.equal(c.policiesDir, '/etc/sgw/policies');
+  t.equal(c.gatewayId, 'gw-north-1');
+  t.equal(c.logLevel, 'debug');
+  t.equal(loadConfig({ DATABASE_URL: 'postgresql://x/y' }).databaseUrl, 'postgresql://x/y');
+});
+
+t.test('only the env passed in is read, not process.env underneath it', async (t) => {
+  const saved = { PORT: process.env.PORT, DATABASE_URL: process.env.DATABASE_URL };
+  t.teardown(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+  process.env.PORT = '9999';
+  process.env.DATABASE_URL = 'postgres://leak/leak';
+  const c = loadConfig({});
+  t.equal(c.port, 8443);
+  t.equal(c.databaseUrl, undefined);
+  t.equal(loadConfig({ DATABASE_URL: '' }).databaseUrl, undefined);
+});
+
+const BAD: Array<[string, string]> = [
+  ['PORT', 'abc'],
+  ['PORT', '70000'],
+  ['PORT', '-1'],
+  ['LOG_LEVEL', 'loud'],
+  ['REDIS_URL', 'http://x'],
+  ['DATABASE_URL', 'mysql://x'],
+  ['SGW_GATEWAY_ID', 'my gateway'],
+  ['SGW_GATEWAY_ID', 'UPPER'],
+  ['SGW_RATE_LIMIT_PER_PRACTITIONER', '0'],
+];
+
+for (const [name, value] of BAD) {
+  t.test(`${name}=${value} is refused with a message naming ${name}`, async (t) => {
+    let caught: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (err) {
+      caught = err;
+    }
+    t.type(caught, ConfigError);
+    t.match((caught as Error).message, name);
+  });
+}
+
+t.test('the CLI with a bad environment exits non-zero and says why on stderr', async (t) => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { stdout: (s: string) => out.push(s), stderr: (s: string) => err.push(s) };
+  const code = await runCli(['agency', 'list'], io, { PORT: 'abc', SGW_CERTS_DIR: '/nonexistent' });
+  t.not(code, 0);
+  t.match(err.join('\n'), /PORT/);
+  t.equal(out.join(''), '');
+
+  err.length = 0;
+  const code2 = await runCli(['serve'], io, { LOG_LEVEL: 'loud' });
+  t.not(code2, 0);
+  t.match(err.join('\n'), /LOG_LEVEL/);
+});
