@@ -119,18 +119,31 @@ async function verifySnapshot(
       [expected, PAGE],
     );
     if (rows.length === 0) break;
-    const completed: Array<{ level: number; idx: number; hash: string; seq: number }> = [];
+    const first = rows[0]?.seq ?? expected;
+    // Stored leaves are checked entry by entry: an entry rewritten together with its own hash still
+    // differs from the leaf the append-only tree recorded when it was sequenced.
+    const leafRows = await q.query<{ idx: number; hash: string }>(
+      'SELECT idx, hash FROM ledger_tree WHERE level = 0 AND idx >= $1 AND idx < $2',
+      [first - 1, first - 1 + rows.length],
+    );
+    const storedLeaves = new Map(leafRows.map((r) => [r.idx, r.hash]));
+    const completed: Array<{ level: number; idx: number; hash: string }> = [];
     for (const row of rows) {
       if (row.seq !== expected) return fail(expected, `entry ${expected} is missing`);
       const entry = entryFromRow(row);
-      if (entry.prevHash !== prevHash)
+      if (entry.prevHash !== prevHash) {
         return fail(expected, `entry ${expected} does not link to its predecessor`);
+      }
       const canonical = canonicalEntry(entry);
       if (chainHash(prevHash, canonical) !== entry.hash) {
         return fail(expected, `entry ${expected} does not match its hash`);
       }
-      for (const n of range.append(leafHash(canonical))) {
-        completed.push({ level: n.level, idx: n.idx, hash: n.hash.toString('hex'), seq: expected });
+      const leaf = leafHash(canonical);
+      if (storedLeaves.get(expected - 1) !== leaf.toString('hex')) {
+        return fail(expected, `entry ${expected} differs from its Merkle leaf`);
+      }
+      for (const n of range.append(leaf)) {
+        if (n.level > 0) completed.push({ level: n.level, idx: n.idx, hash: n.hash.toString('hex') });
       }
       prevHash = entry.hash;
       const bad = await checkCheckpointsAt(expected);
@@ -143,11 +156,10 @@ async function verifySnapshot(
       try {
         hash = stored(n.level, n.idx).toString('hex');
       } catch {
-        return fail(n.seq, `the Merkle tree node ${n.level}/${n.idx} is missing`);
+        return fail(n.idx * 2 ** n.level + 1, `the Merkle tree node ${n.level}/${n.idx} is missing`);
       }
       if (hash !== n.hash) {
-        const firstLeaf = n.idx * 2 ** n.level + 1;
-        return fail(n.level === 0 ? n.seq : firstLeaf, `the Merkle tree node ${n.level}/${n.idx} is wrong`);
+        return fail(n.idx * 2 ** n.level + 1, `the Merkle tree node ${n.level}/${n.idx} is wrong`);
       }
     }
   }
