@@ -70,6 +70,12 @@ export function openPostgres(connectionString: string, opts: { max?: number } = 
         },
       };
       let broken = false;
+      // A checked-out client has no pool listener: without this, the server going away mid-transaction
+      // would be an uncaught 'error' event and crash the process. The next query reports it instead.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await tx.query('BEGIN');
         const result = await fn(tx);
@@ -83,6 +89,7 @@ export function openPostgres(connectionString: string, opts: { max?: number } = 
         }
         throw wrap(err);
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
