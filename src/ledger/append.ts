@@ -127,7 +127,12 @@ export async function appendRecord(
   const entryIds = bodies.map(() => randomUUID());
   const eventIds = events.map(() => randomUUID());
   try {
-    if (bodies.length > 0) {
+    if (bodies.length === 1) {
+      await tx.query('INSERT INTO ledger_queue (entry_id, body) VALUES ($1, $2::jsonb)', [
+        entryIds[0],
+        JSON.stringify(bodies[0]),
+      ]);
+    } else if (bodies.length > 1) {
       await tx.query(
         `INSERT INTO ledger_queue (entry_id, body)
          SELECT x.entry_id, x.body FROM jsonb_to_recordset($1::jsonb) AS x(entry_id uuid, body jsonb)`,

@@ -38,12 +38,11 @@ CREATE TABLE ledger_entries (
   fields jsonb,
   categories text[],
   prev_hash text NOT NULL,
-  hash text NOT NULL UNIQUE
+  hash text NOT NULL
 );
 CREATE INDEX ledger_entries_actor_agency ON ledger_entries (actor_agency, seq);
 CREATE INDEX ledger_entries_counterpart ON ledger_entries (counterpart, seq);
 CREATE INDEX ledger_entries_subject_refs ON ledger_entries USING gin (subject_refs);
-CREATE INDEX ledger_entries_at ON ledger_entries (at);
 
 -- Perfect subtrees of the RFC 9162 tree: node (level, idx) covers leaves [idx * 2^level, (idx + 1) * 2^level).
 CREATE TABLE ledger_tree (
