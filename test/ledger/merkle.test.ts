@@ -5,7 +5,6 @@ import {
   EMPTY_ROOT,
   inclusionPath,
   leafHash,
-  type NodeGetter,
   nodeHash,
   rootHash,
   verifyInclusion,
