@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
 import { certPaths, initCa, RegistryView } from './registry/index.js';
-import { openRedis, openStore } from './store/index.js';
+import { openRedis, openStore, redisSettled } from './store/index.js';
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -31,6 +31,9 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
   const registry = new RegistryView(config.certsDir);
   const db = await openStore(config);
   const redis = openRedis(config.redisUrl);
+  // Redis is optional (rate limits fall back to this process), but when it is there, count in it from
+  // the first request on.
+  await redisSettled(redis);
   let app: FastifyInstance;
   try {
     app = await buildApp({ config, db, redis, registry, tls: readTls(config.certsDir) });

@@ -7,7 +7,7 @@ import { openPostgres } from './postgres.js';
 export type { Db, Queryable, Row } from './db.js';
 export { StoreUnavailableError } from './db.js';
 export { migrate } from './migrate.js';
-export { openRedis } from './redis.js';
+export { openRedis, redisSettled } from './redis.js';
 
 /** PostgreSQL when DATABASE_URL is set, the embedded PGlite otherwise; migrated before it is returned. */
 export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Db> {

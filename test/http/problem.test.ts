@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { BODY_LIMIT, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { AppError } from '../../src/http/errors.js';
@@ -85,17 +85,8 @@ const { app, url, ca } = await startApp();
 const req = (urlPath: string, opts?: RequestOptions): Promise<HttpResult> =>
   httpsRequest(`${url}${urlPath}`, { ca }, opts);
 
-interface ProblemCheck {
-  is(a: unknown, b: unknown, msg?: string): void;
-  equal(a: unknown, b: unknown, msg?: string): void;
-  match(a: unknown, b: unknown, msg?: string): void;
-  notMatch(a: unknown, b: unknown, msg?: string): void;
-  type(a: unknown, b: string, msg?: string): void;
-  ok(a: unknown, msg?: string): void;
-}
-
 /** Every error: RFC 9457 fields, the contract's code, problem+json, x-request-id = requestId, no internals. */
-function assertProblem(t: ProblemCheck, res: HttpResult, status: number, code: string): void {
+function assertProblem(t: Test, res: HttpResult, status: number, code: string): void {
   t.equal(res.status, status, `status ${status}`);
   t.match(res.headers['content-type'], /^application\/problem\+json/);
   const body = res.json as Record<string, unknown>;
