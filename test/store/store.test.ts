@@ -182,38 +182,59 @@ t.test('postgres: concurrent migrate() from several pools applies each migration
   );
 });
 
-t.test('postgres: two gateway processes migrating at once apply each migration once', async (t) => {
+t.test('postgres: three gateway processes migrating at once apply each migration once', async (t) => {
   const { db, url } = await freshPostgres(t);
-  const startAt = Date.now() + 4000;
+  // Each process connects, says "ready" and waits for "go" on stdin, so that all migrate at the same moment.
   const script = `
+    import { once } from 'node:events';
     import { openPostgres } from './src/store/postgres.js';
     import { migrate } from './src/store/migrate.js';
-    const [url, startAt] = process.argv.slice(1);
-    const db = openPostgres(url);
+    const db = openPostgres(process.argv[1]);
     await db.query('SELECT 1');
-    await new Promise((r) => setTimeout(r, Math.max(0, Number(startAt) - Date.now())));
+    console.log('ready');
+    await once(process.stdin, 'data');
     try { console.log(JSON.stringify(await migrate(db))); } finally { await db.close(); }`;
-  const run = () =>
-    new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', script, url, String(startAt)],
-        { cwd: path.resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-      });
-      child.stderr.on('data', (c: Buffer) => {
-        err += c.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, out, err }));
-    });
-  const results = await Promise.all([run(), run(), run()]);
-  for (const r of results) t.equal(r.code, 0, r.err);
-  const applied = results.map((r) => JSON.parse(r.out.trim().split('\n').at(-1) ?? 'null') as number[]);
+  const children = Array.from({ length: 3 }, () =>
+    spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, url], {
+      cwd: path.resolve(import.meta.dirname, '../..'),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+  );
+  t.teardown(() => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  });
+  const results = children.map(
+    (child) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+        });
+        child.stderr.on('data', (c: Buffer) => {
+          err += c.toString();
+        });
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, out, err }));
+      }),
+  );
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve, reject) => {
+          let seen = '';
+          child.stdout.on('data', (c: Buffer) => {
+            seen += c.toString();
+            if (seen.includes('ready')) resolve();
+          });
+          child.on('close', () => reject(new Error('child exited before it was ready')));
+        }),
+    ),
+  );
+  for (const c of children) c.stdin.end('go\n');
+  const done = await Promise.all(results);
+  for (const r of done) t.equal(r.code, 0, r.err);
+  const applied = done.map((r) => JSON.parse(r.out.trim().split('\n').at(-1) ?? 'null') as number[]);
   t.same(
     applied.flat().sort((a, b) => a - b),
     ALL_IDS,
