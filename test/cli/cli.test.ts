@@ -480,3 +480,48 @@ t.test('unknown commands and options are usage errors (exit 2)', async (t) => {
   t.equal(help.code, 0);
   t.match(help.out, /usage: sgw/);
 });
+
+t.test('agency key add and remove (rotation)', async (t) => {
+  const keys = tempDir(t, 'sgw-rotate-');
+  const pub = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
+  const file = path.join(keys, 'next.pem');
+  writeFileSync(file, pub.export({ type: 'spki', format: 'pem' }));
+  const kid = thumbprint(pub);
+  const added = await sgw(dir, 'agency', 'key', 'add', '--id', 'police-east', '--jwt-public-key', file);
+  t.equal(added.code, 0, added.err);
+  t.match(added.out, kid);
+  const kids = () =>
+    registryOf(dir)
+      .agencies.find((a) => a.id === 'police-east')
+      ?.jwtKeys.map((k) => k.kid) ?? [];
+  t.equal(kids().length, 2, 'the old key stays valid');
+  t.ok(kids().includes(kid));
+
+  const removed = await sgw(dir, 'agency', 'key', 'remove', '--id', 'police-east', '--kid', kid);
+  t.equal(removed.code, 0, removed.err);
+  t.notOk(kids().includes(kid));
+  t.equal(kids().length, 1);
+
+  const again = await sgw(dir, 'agency', 'key', 'remove', '--id', 'police-east', '--kid', kid);
+  t.not(again.code, 0);
+  t.match(again.err, /no key/);
+  const badKey = await sgw(
+    dir,
+    'agency',
+    'key',
+    'add',
+    '--id',
+    'police-east',
+    '--jwt-public-key',
+    '/nonexistent.pem',
+  );
+  t.not(badKey.code, 0);
+});
+
+t.test('serve without a CA refuses to start and says what to do', async (t) => {
+  const empty = tempDir(t, 'sgw-serve-noca-');
+  const r = await sgw(empty, 'serve');
+  t.equal(r.code, 1);
+  t.match(r.err, /ca init/);
+  t.notOk(existsSync(path.join(empty, 'ca.crt')), 'nothing created without --init');
+});

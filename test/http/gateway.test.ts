@@ -90,3 +90,24 @@ t.test('a suspended agency leaves the directory within 5 s, and returns when rea
   }
   t.ok(ids.includes(AGENCIES.probation.id), 'back after reactivation');
 });
+
+t.test(
+  'the database going away: readiness 503 with database down; the directory still answers',
+  async (t) => {
+    const other = await startTestGateway(t);
+    const before = await httpsRequest(`${other.url}/health/ready`, {
+      ca: other.credentials(AGENCIES.csc.id).ca,
+    });
+    t.equal(before.status, 200);
+    await other.database?.drop();
+    const res = await httpsRequest(`${other.url}/health/ready`, {
+      ca: other.credentials(AGENCIES.csc.id).ca,
+    });
+    t.equal(res.status, 503);
+    t.equal(res.json.status, 'unavailable');
+    t.equal(res.json.checks.database, 'down');
+    t.equal(res.json.checks.redis, 'up');
+    const dir = await other.call(AGENCIES.csc.id, 'social_worker', 'GET', '/v1/agencies');
+    t.equal(dir.status, 200, 'the directory needs no database');
+  },
+);
