@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
-import { genRequestId, registerProblemHandling } from './http/problem.js';
+import { frameworkErrorHandler, genRequestId, registerProblemHandling } from './http/problem.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { registerIdentityWall } from './identity/index.js';
 import type { RegistryView } from './registry/index.js';
@@ -39,6 +39,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: loggerOptions(config.logLevel),
     genReqId: genRequestId,
     requestIdHeader: false,
+    frameworkErrors: frameworkErrorHandler,
     bodyLimit: BODY_LIMIT,
     ajv: {
       customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },

@@ -92,6 +92,25 @@ function validationPath(context: string | undefined, instancePath: string, param
   return context && context !== 'body' ? `${context}:${full}` : full;
 }
 
+/**
+ * Errors Fastify raises before routing (a malformed URL such as `/%zz`, an overlong path parameter):
+ * without this they get Fastify's own JSON, its internal code, an echo of the URL and no x-request-id.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  reply.header('x-request-id', request.id);
+  const err =
+    error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new AppError('validation_failed', 'The request URL is malformed.', {
+          errors: [{ path: '/', message: 'malformed URL' }],
+        })
+      : toAppError(error, request);
+  sendProblem(reply, err);
+}
+
 /** Problem details for every error and unknown route, and `x-request-id` on every response. */
 export function registerProblemHandling(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {

@@ -58,6 +58,7 @@ async function startApp(): Promise<{ app: FastifyInstance; url: string; ca: stri
     async (request) => ({ received: request.body }),
   );
   app.post('/test/any', async (request) => ({ received: request.body }));
+  app.get('/test/param/:id', async () => ({ ok: true }));
   app.get('/test/boom', async () => {
     throw new Error(`query failed: ${SECRET}`);
   });
@@ -109,6 +110,19 @@ t.test('unknown route: 404 not_found', async (t) => {
   assertProblem(t, await req('/v1/no-such-thing'), 404, 'not_found');
   assertProblem(t, await req('/test/echo', { method: 'DELETE' }), 404, 'not_found');
 });
+
+t.test(
+  'malformed URL and overlong path parameter: 400 validation_failed, not Fastify’s own JSON',
+  async (t) => {
+    for (const p of ['/%zz', '/health/live%', '/v1/agencies%E0%A4%A']) {
+      const res = await req(p);
+      assertProblem(t, res, 400, 'validation_failed');
+      t.notMatch(res.text, /%zz|%E0|valid url component/, `${p}: the URL is not echoed`);
+    }
+    assertProblem(t, await req(`/test/param/${'x'.repeat(150)}`), 400, 'validation_failed');
+    t.equal((await req('/test/param/short')).status, 200);
+  },
+);
 
 t.test('bad JSON: 400 validation_failed', async (t) => {
   const res = await req('/test/echo', {
