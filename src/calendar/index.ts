@@ -1,0 +1,20 @@
+export {
+  type BankHoliday,
+  bankHolidays,
+  type CivilDate,
+  easterSunday,
+  PROCLAMATIONS,
+  SUPPORTED_YEARS,
+  UnsupportedYearError,
+} from './bank-holidays.js';
+export {
+  acknowledgeBy,
+  addWorkingDays,
+  endOfLondonDay,
+  isWorkingDay,
+  londonDate,
+  londonOffsetMs,
+  respondBy,
+  type Urgency,
+  type Within,
+} from './working-days.js';

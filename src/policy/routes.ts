@@ -1,0 +1,115 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { notFound } from '../http/errors.js';
+import type { AgencyKind } from '../identity/roles.js';
+import { CATEGORY_NAMES, FLAG_TYPES, PURPOSES } from './catalogue.js';
+import { type ConsentInput, explain } from './decide.js';
+import type { PolicySource } from './store.js';
+
+export interface PolicyRoutesOptions {
+  policies: PolicySource;
+  /** The kind of an active agency, or undefined for an unknown or inactive one. */
+  agencyKind: (id: string) => AgencyKind | undefined;
+}
+
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const Within = Type.Union([
+  Type.Object({ workingDays: Type.Integer() }, { additionalProperties: false }),
+  Type.Object({ hours: Type.Number() }, { additionalProperties: false }),
+]);
+
+const PolicyList = Type.Object({
+  version: Type.String(),
+  loadedAt: Type.String(),
+  rules: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      description: Type.String(),
+      effect: literals(['permit', 'deny'] as const),
+    }),
+  ),
+});
+
+const ExplainBody = Type.Object(
+  {
+    to: Type.String({ minLength: 1, maxLength: 128 }),
+    purpose: literals(PURPOSES),
+    categories: Type.Array(literals(CATEGORY_NAMES), {
+      minItems: 1,
+      maxItems: CATEGORY_NAMES.length,
+      uniqueItems: true,
+    }),
+    consent: Type.Optional(
+      Type.Object(
+        {
+          status: literals(['given', 'refused', 'not_sought'] as const),
+          consentId: Type.Optional(Type.String({ maxLength: 128 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    override: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+type ExplainBodyT = Static<typeof ExplainBody>;
+
+const ExplainEntry = Type.Object({
+  decision: literals(['permit', 'deny'] as const),
+  code: Type.Optional(literals(['policy_denied', 'consent_required'] as const)),
+  ruleIds: Type.Array(Type.String()),
+  fields: Type.Array(Type.String()),
+  lawfulBasis: Type.Array(Type.String()),
+  consent: Type.Union([literals(['required', 'not_required'] as const), Type.Null()]),
+  consentStatus: Type.Union([Type.Object({ status: Type.String(), basis: Type.String() }), Type.Null()]),
+  allowOverride: Type.Boolean(),
+  respondWithin: Type.Optional(Within),
+  flagTypes: Type.Optional(Type.Array(literals(FLAG_TYPES))),
+  message: Type.String(),
+});
+const ExplainReply = Type.Record(Type.String(), ExplainEntry);
+
+/**
+ * GET /v1/policies and POST /v1/policies/explain (contract section 10). Explain answers for the
+ * caller's own agency kind and role; it discloses rules, not personal data, so it is not ledgered. A
+ * hypothetical consent in the body is taken to cover every category asked.
+ */
+export async function policyRoutes(app: FastifyInstance, opts: PolicyRoutesOptions): Promise<void> {
+  app.get('/v1/policies', { schema: { response: { 200: PolicyList } } }, async (_request, reply) => {
+    const bundle = opts.policies.current();
+    reply.header('x-policy-version', bundle.version);
+    return {
+      version: bundle.version,
+      loadedAt: opts.policies.loadedAt.toISOString(),
+      rules: bundle.rules.map((r) => ({ id: r.id, description: r.description, effect: r.effect })),
+    };
+  });
+
+  app.post<{ Body: ExplainBodyT }>(
+    '/v1/policies/explain',
+    { schema: { body: ExplainBody, response: { 200: ExplainReply } } },
+    async (request, reply) => {
+      const body = request.body;
+      const holderKind = opts.agencyKind(body.to);
+      if (!holderKind) throw notFound();
+      const status = body.consent?.status;
+      const consent: ConsentInput =
+        status === 'given'
+          ? { covered: true }
+          : status === 'refused'
+            ? { covered: false, refused: true }
+            : { covered: false };
+      const bundle = opts.policies.current();
+      reply.header('x-policy-version', bundle.version);
+      return explain(bundle, {
+        requesterKind: request.practitioner.kind,
+        role: request.practitioner.role,
+        holderKind,
+        purpose: body.purpose,
+        categories: body.categories,
+        consent: () => consent,
+        override: body.override === true,
+      });
+    },
+  );
+}
