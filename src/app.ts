@@ -4,7 +4,12 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
-import { frameworkErrorHandler, genRequestId, registerProblemHandling } from './http/problem.js';
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  genRequestId,
+  registerProblemHandling,
+} from './http/problem.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { registerIdentityWall } from './identity/index.js';
 import type { RegistryView } from './registry/index.js';
@@ -40,6 +45,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: genRequestId,
     requestIdHeader: false,
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     bodyLimit: BODY_LIMIT,
     ajv: {
       customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS, type ErrorCode, type FieldError } from './errors.js';
 
@@ -109,6 +110,30 @@ export function frameworkErrorHandler(
         })
       : toAppError(error, request);
   sendProblem(reply, err);
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers over 16 KiB, a garbled request
+ * line): answered on the raw socket, but still as problem details with an x-request-id.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const detail =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? 'The request headers are too large.'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'The request took too long to arrive.'
+        : 'The request is malformed.';
+  const id = randomUUID();
+  const body = JSON.stringify(
+    problemBody(new AppError('validation_failed', detail, { errors: [{ path: '/', message: detail }] }), id),
+  );
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /** Problem details for every error and unknown route, and `x-request-id` on every response. */

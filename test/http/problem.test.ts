@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
@@ -268,4 +269,39 @@ t.test('x-request-id: on every response; a safe one is echoed, an unsafe one rep
 
 t.test('/v1 without a client certificate (plain problem shape; the wall is tested elsewhere)', async (t) => {
   assertProblem(t, await req('/v1/agencies'), 401, 'unauthenticated');
+});
+
+/** Writes raw bytes over TLS and returns the raw response. */
+function rawTls(bytes: string): Promise<string> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: Number(port), ca, servername: 'localhost' }, () => {
+      socket.write(bytes);
+    });
+    let out = '';
+    socket.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => (out ? resolve(out) : reject(err)));
+    socket.on('close', () => resolve(out));
+  });
+}
+
+t.test('requests the HTTP parser refuses still get problem+json and x-request-id', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['headers over 16 KiB', `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
+    ['a garbled request line', 'NOT HTTP AT ALL\r\n\r\n'],
+  ];
+  for (const [label, bytes] of cases) {
+    const raw = await rawTls(bytes);
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    t.match(head, /^HTTP\/1\.1 400 /, `${label}: 400`);
+    t.match(head, /content-type: application\/problem\+json/i, `${label}: problem+json`);
+    const rid = /x-request-id: (\S+)/i.exec(head)?.[1];
+    t.match(rid, UUID, `${label}: x-request-id`);
+    const problem = JSON.parse(body) as Record<string, unknown>;
+    t.equal(problem.code, 'validation_failed');
+    t.equal(problem.status, 400);
+    t.equal(problem.requestId, rid);
+  }
 });
