@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import { healthRoutes } from './http/health.js';
@@ -12,6 +12,8 @@ import {
 } from './http/problem.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { registerIdentityWall } from './identity/index.js';
+import { type Ledger, ledgerRoutes } from './ledger/index.js';
+import { type PolicySource, policyRoutes } from './policy/index.js';
 import type { RegistryView } from './registry/index.js';
 import { registryRoutes } from './registry/routes.js';
 import type { Db } from './store/index.js';
@@ -29,6 +31,10 @@ export interface AppDeps {
   db: Db;
   redis: Redis;
   registry: RegistryView;
+  policies: PolicySource;
+  ledger: Ledger;
+  /** The process's logger, shared with the services started before the app; made from config otherwise. */
+  logger?: FastifyBaseLogger;
   /** Without it the app serves plain HTTP, which only app.inject() tests use: /v1 then always says 401. */
   tls?: TlsMaterial;
 }
@@ -41,7 +47,7 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(config.logLevel) }),
     genReqId: genRequestId,
     requestIdHeader: false,
     frameworkErrors: frameworkErrorHandler,
@@ -76,7 +82,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     afterAuthentication: applyRateLimits,
   });
 
-  await app.register(healthRoutes, { db: deps.db, redis: deps.redis });
-  await app.register(registryRoutes, { registry: deps.registry });
+  const { ledger, policies, registry } = deps;
+  await app.register(healthRoutes, {
+    db: deps.db,
+    redis: deps.redis,
+    ledger: async () => (await ledger.health()).ok,
+  });
+  await app.register(registryRoutes, { registry });
+  await app.register(policyRoutes, { policies, agencyKind: (id) => registry.activeAgency(id)?.kind });
+  await app.register(ledgerRoutes, {
+    prefix: '/v1',
+    ledger,
+    policyVersion: () => policies.current().version,
+  });
   return app;
 }

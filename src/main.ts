@@ -1,8 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
+import { loggerOptions } from './http/logging.js';
+import { createLedger } from './ledger/index.js';
+import { PolicyStore } from './policy/index.js';
 import { certPaths, initCa, RegistryView } from './registry/index.js';
 import { openRedis, openStore, redisSettled } from './store/index.js';
 
@@ -28,16 +32,38 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
     if (!opts.init) throw new Error(`no CA in ${config.certsDir}: run "sgw ca init" first`);
     initCa(config.certsDir);
   }
+  const logger = pino(loggerOptions(config.logLevel));
+  // A refused bundle stops start-up (PolicyBundleError lists every error with its file and line).
+  const policies = await PolicyStore.open(config.policiesDir, { logger });
   const registry = new RegistryView(config.certsDir);
-  const db = await openStore(config);
+  let db: Awaited<ReturnType<typeof openStore>>;
+  try {
+    db = await openStore(config);
+  } catch (err) {
+    policies.close();
+    throw err;
+  }
   const redis = openRedis(config.redisUrl);
-  // Redis is optional (rate limits fall back to this process), but when it is there, count in it from
-  // the first request on.
-  await redisSettled(redis);
+  const ledger = createLedger({ db, certsDir: config.certsDir, gatewayId: config.gatewayId, logger });
   let app: FastifyInstance;
   try {
-    app = await buildApp({ config, db, redis, registry, tls: readTls(config.certsDir) });
+    // Redis is optional (rate limits fall back to this process), but when it is there, count in it from
+    // the first request on.
+    await redisSettled(redis);
+    await ledger.start();
+    app = await buildApp({
+      config,
+      db,
+      redis,
+      registry,
+      policies,
+      ledger,
+      logger,
+      tls: readTls(config.certsDir),
+    });
   } catch (err) {
+    await ledger.stop();
+    policies.close();
     redis.disconnect();
     await db.close();
     throw err;
@@ -61,7 +87,9 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
   const close = () => {
     closing ??= (async () => {
       registry.stop();
+      policies.close();
       await app.close();
+      await ledger.stop();
       redis.disconnect();
       await db.close();
     })();

@@ -1,6 +1,8 @@
 import { type Config, ConfigError, loadConfig } from '../config/index.js';
 import { CaExistsError, RegistryInputError } from '../registry/index.js';
+import { AUDIT_USAGE, auditCommand } from './audit.js';
 import { type CliIo, processIo, UsageError } from './io.js';
+import { runPolicyCommand } from './policy.js';
 import { agencyCommand, caCommand, certCommand, tokenCommand } from './registry.js';
 import { serveCommand } from './serve.js';
 
@@ -12,6 +14,8 @@ const USAGE = `usage: sgw <command>
   agency key add --id ID --jwt-public-key FILE | agency key remove --id ID --kid KID
   cert revoke --agency ID
   token --agency ID --sub SUB --role ROLE [--name N] [--ttl S]
+  policy check [DIR] | test [DIR] | explain --from-kind K --role R --to-kind K --purpose P --categories a,b
+${AUDIT_USAGE}
 Configuration comes from the environment (PORT, HOST, DATABASE_URL, REDIS_URL, SGW_DATA_DIR,
 SGW_CERTS_DIR, SGW_POLICIES_DIR, SGW_GATEWAY_ID, LOG_LEVEL).`;
 
@@ -23,6 +27,8 @@ const COMMANDS: Record<string, Command> = {
   agency: agencyCommand,
   cert: certCommand,
   token: tokenCommand,
+  policy: (args, config, io) => runPolicyCommand(args, io, config.policiesDir),
+  audit: auditCommand,
 };
 
 export async function runCli(argv: string[], io: CliIo = processIo, env = process.env): Promise<number> {

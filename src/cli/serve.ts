@@ -16,9 +16,9 @@ function nextSteps(config: Config, url: string): string {
     ...(hasAgencies
       ? []
       : [
-          '  npx sgw agency add --id demo-csc --name "Demo Children\'s Services" --kind children_social_care',
+          '  npm run -s sgw -- agency add --id demo-csc --name "Demo Children\'s Services" --kind children_social_care',
         ]),
-    '  TOKEN=$(npx sgw token --agency demo-csc --sub sw-001 --role social_worker)',
+    '  TOKEN=$(npm run -s sgw -- token --agency demo-csc --sub sw-001 --role social_worker)',
     `  curl --cacert ${certs}/ca.crt --cert ${certs}/agencies/demo-csc/client.crt \\`,
     `       --key ${certs}/agencies/demo-csc/client.key -H "authorization: Bearer $TOKEN" ${url}/v1/agencies`,
   ].join('\n');

@@ -22,10 +22,14 @@ export function generateRsaKeyPair(): KeyPairPem {
   };
 }
 
-/** A positive 128-bit serial in hex, as RFC 5280 asks (at most 20 octets, non-negative). */
+/**
+ * A positive 127-bit random serial in hex, as RFC 5280 asks (at most 20 octets, non-negative). The top
+ * byte is kept in 0x40..0x7f so that the hex never starts with 0: the registry's form then equals the
+ * minimal DER integer every TLS library reports.
+ */
 function newSerial(): string {
   const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] ?? 0) & 0x7f;
+  bytes[0] = ((bytes[0] ?? 0) & 0x3f) | 0x40;
   return bytes.toString('hex');
 }
 

@@ -8,6 +8,8 @@ import t, { type Test } from 'tap';
 import { BODY_LIMIT, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { AppError } from '../../src/http/errors.js';
+import { createLedger } from '../../src/ledger/index.js';
+import { PolicyStore } from '../../src/policy/index.js';
 import { certPaths, RegistryView } from '../../src/registry/index.js';
 import { openRedis, openStore } from '../../src/store/index.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -32,6 +34,9 @@ async function startApp(): Promise<{ app: FastifyInstance; url: string; ca: stri
   const db = await openStore(config);
   const redis = openRedis(config.redisUrl);
   const registry = new RegistryView(certsDir);
+  const silent = { info() {}, warn() {}, error() {} };
+  const policies = await PolicyStore.open(path.resolve('policies'), { logger: silent });
+  const ledger = createLedger({ db, certsDir, gatewayId: config.gatewayId });
   const p = certPaths(certsDir);
   const ca = readFileSync(p.caCert, 'utf8');
   const app = await buildApp({
@@ -39,6 +44,8 @@ async function startApp(): Promise<{ app: FastifyInstance; url: string; ca: stri
     db,
     redis,
     registry,
+    policies,
+    ledger,
     tls: { key: readFileSync(p.serverKey, 'utf8'), cert: readFileSync(p.serverCert, 'utf8'), ca },
   });
   app.post(
@@ -74,6 +81,7 @@ async function startApp(): Promise<{ app: FastifyInstance; url: string; ca: stri
   const port = typeof address === 'object' && address ? address.port : 0;
   t.teardown(async () => {
     await app.close();
+    policies.close();
     redis.disconnect();
     await db.close();
     await database.drop();

@@ -1,4 +1,6 @@
 import { ledgerMigration } from './001_ledger.js';
+import { consentMigration } from './002_consent.js';
+import { requestsMigration } from './003_requests.js';
 
 /** A numbered schema change. Ids run 1, 2, 3… without gaps; a released migration is never edited. */
 export interface Migration {
@@ -7,4 +9,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [ledgerMigration];
+export const MIGRATIONS: readonly Migration[] = [ledgerMigration, consentMigration, requestsMigration];

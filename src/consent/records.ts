@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../store/index.js';
+
+export type ConsentStatus = 'given' | 'refused';
+
+export interface GivenBy {
+  relationship: 'self' | 'parent' | 'person_with_parental_responsibility' | 'guardian';
+  name: string;
+}
+
+export interface NewConsent {
+  nhsNumber?: string;
+  pncId?: string;
+  subject: Record<string, unknown>;
+  givenBy: GivenBy;
+  status: ConsentStatus;
+  purposes: string[];
+  agencies?: string[];
+  categories?: string[];
+  validFrom: string;
+  validTo?: string;
+  evidence: string;
+  recordedBy: { agency: string; sub: string };
+}
+
+export interface ConsentRecord {
+  id: string;
+  subject: Record<string, unknown>;
+  givenBy: GivenBy;
+  status: ConsentStatus;
+  purposes: string[];
+  agencies?: string[];
+  categories?: string[];
+  validFrom: string;
+  validTo?: string;
+  evidence: string;
+  recordedBy: { agency: string };
+  recordedAt: string;
+  withdrawn?: { at: string; reason: string; byAgency: string };
+}
+
+interface ConsentRow extends Record<string, unknown> {
+  id: string;
+  nhs_number: string | null;
+  pnc_id: string | null;
+  subject: Record<string, unknown>;
+  given_by: GivenBy;
+  status: ConsentStatus;
+  purposes: string[];
+  agencies: string[] | null;
+  categories: string[] | null;
+  valid_from: string;
+  valid_to: string | null;
+  evidence: string;
+  recorded_by_agency: string;
+  recorded_at: string;
+  withdrawn_at: string | null;
+  withdrawn_reason: string | null;
+  withdrawn_by_agency: string | null;
+}
+
+function toRecord(r: ConsentRow): ConsentRecord {
+  return {
+    id: r.id,
+    subject: r.subject,
+    givenBy: r.given_by,
+    status: r.status,
+    purposes: r.purposes,
+    ...(r.agencies ? { agencies: r.agencies } : {}),
+    ...(r.categories ? { categories: r.categories } : {}),
+    validFrom: r.valid_from,
+    ...(r.valid_to ? { validTo: r.valid_to } : {}),
+    evidence: r.evidence,
+    recordedBy: { agency: r.recorded_by_agency },
+    recordedAt: r.recorded_at,
+    ...(r.withdrawn_at
+      ? {
+          withdrawn: {
+            at: r.withdrawn_at,
+            reason: r.withdrawn_reason ?? '',
+            byAgency: r.withdrawn_by_agency ?? '',
+          },
+        }
+      : {}),
+  };
+}
+
+export async function insertConsent(tx: Queryable, c: NewConsent): Promise<string> {
+  const id = randomUUID();
+  await tx.query(
+    `INSERT INTO consents (id, nhs_number, pnc_id, subject, given_by, status, purposes, agencies, categories,
+       valid_from, valid_to, evidence, recorded_by_agency, recorded_by_sub)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    [
+      id,
+      c.nhsNumber ?? null,
+      c.pncId ?? null,
+      JSON.stringify(c.subject),
+      JSON.stringify(c.givenBy),
+      c.status,
+      c.purposes,
+      c.agencies ?? null,
+      c.categories ?? null,
+      c.validFrom,
+      c.validTo ?? null,
+      c.evidence,
+      c.recordedBy.agency,
+      c.recordedBy.sub,
+    ],
+  );
+  return id;
+}
+
+export async function findConsent(tx: Queryable, id: string): Promise<ConsentRecord | undefined> {
+  const rows = await tx.query<ConsentRow>('SELECT * FROM consents WHERE id = $1', [id]);
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+export async function listConsents(
+  tx: Queryable,
+  by: { nhsNumber?: string; pncId?: string },
+): Promise<ConsentRecord[]> {
+  const rows = await tx.query<ConsentRow>(
+    `SELECT * FROM consents
+      WHERE ($1::text IS NOT NULL AND nhs_number = $1) OR ($2::text IS NOT NULL AND pnc_id = $2)
+      ORDER BY recorded_at, id`,
+    [by.nhsNumber ?? null, by.pncId ?? null],
+  );
+  return rows.map(toRecord);
+}
+
+/** Marks a consent withdrawn once; returns false when it already was (the caller answers 409). */
+export async function withdrawConsent(
+  tx: Queryable,
+  id: string,
+  reason: string,
+  byAgency: string,
+): Promise<boolean> {
+  const rows = await tx.query(
+    `UPDATE consents SET withdrawn_at = now(), withdrawn_reason = $2, withdrawn_by_agency = $3
+      WHERE id = $1 AND withdrawn_at IS NULL RETURNING id`,
+    [id, reason, byAgency],
+  );
+  return rows.length === 1;
+}
+
+export interface ConsentQuery {
+  nhsNumber?: string;
+  pncId?: string;
+  purpose: string;
+  holderAgency: string;
+  categories: readonly string[];
+  at: Date;
+  /** A specific record the requester names; when given, only it can cover. */
+  consentId?: string;
+}
+
+export interface CategoryConsent {
+  /** An active `given` record covers subject + purpose + holder + category. */
+  givenId?: string;
+  /** An active `refused` record covers it. */
+  refusedId?: string;
+}
+
+/**
+ * Which active consent records cover each category. Only exact identifiers match: a consent is never
+ * applied to a child found by name and date of birth, who may be another child.
+ */
+export async function consentCoverage(tx: Queryable, q: ConsentQuery): Promise<Map<string, CategoryConsent>> {
+  const result = new Map<string, CategoryConsent>(q.categories.map((c) => [c, {}]));
+  if (!q.nhsNumber && !q.pncId) return result;
+  const rows = await tx.query<ConsentRow>(
+    `SELECT * FROM consents
+      WHERE (($1::text IS NOT NULL AND nhs_number = $1) OR ($2::text IS NOT NULL AND pnc_id = $2))
+        AND withdrawn_at IS NULL
+        AND valid_from <= $3 AND (valid_to IS NULL OR valid_to > $3)
+        AND $4 = ANY (purposes)
+        AND (agencies IS NULL OR $5 = ANY (agencies))
+        AND ($6::uuid IS NULL OR id = $6::uuid)
+      ORDER BY recorded_at DESC, id`,
+    [
+      q.nhsNumber ?? null,
+      q.pncId ?? null,
+      q.at.toISOString(),
+      q.purpose,
+      q.holderAgency,
+      q.consentId ?? null,
+    ],
+  );
+  for (const row of rows) {
+    for (const category of q.categories) {
+      if (row.categories && !row.categories.includes(category)) continue;
+      const entry = result.get(category);
+      // The most recent record decides: a later refusal overrides an earlier consent, and vice versa.
+      if (!entry || entry.givenId || entry.refusedId) continue;
+      if (row.status === 'given') entry.givenId = row.id;
+      else entry.refusedId = row.id;
+    }
+  }
+  return result;
+}

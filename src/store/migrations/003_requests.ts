@@ -1,0 +1,44 @@
+import type { Migration } from './index.js';
+
+/**
+ * Information requests (contract section 6). `status` holds the stored state; "overdue" is derived on
+ * read from respond_by, so no timer is needed for a reader to see it.
+ */
+export const requestsMigration: Migration = {
+  id: 3,
+  name: 'information requests',
+  sql: `
+CREATE TABLE info_requests (
+  id uuid PRIMARY KEY,
+  from_agency text NOT NULL,
+  from_sub text NOT NULL,
+  from_role text NOT NULL,
+  to_agency text NOT NULL,
+  purpose text NOT NULL,
+  subject jsonb NOT NULL,
+  related_children jsonb,
+  categories text[] NOT NULL,
+  granted text[] NOT NULL,
+  refused jsonb NOT NULL,
+  lawful_basis text[] NOT NULL,
+  consent jsonb NOT NULL,
+  override jsonb,
+  justification text NOT NULL,
+  case_reference text,
+  respond_by timestamptz NOT NULL,
+  status text NOT NULL CHECK (status IN ('awaiting_response', 'responded', 'declined')),
+  policy_version text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  responded_at timestamptz,
+  responded_by_sub text,
+  response_data jsonb,
+  released jsonb,
+  withheld_by_policy jsonb,
+  withheld jsonb,
+  declined_at timestamptz,
+  decline_reason text
+);
+CREATE INDEX info_requests_from ON info_requests (from_agency, created_at);
+CREATE INDEX info_requests_to ON info_requests (to_agency, status, respond_by);
+`,
+};
