@@ -5,14 +5,17 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
 import { loggerOptions } from './http/logging.js';
-import { createLedger } from './ledger/index.js';
+import { createLedger, type Ledger } from './ledger/index.js';
 import { PolicyStore } from './policy/index.js';
 import { certPaths, initCa, RegistryView } from './registry/index.js';
-import { openRedis, openStore, redisSettled } from './store/index.js';
+import { type Db, openRedis, openStore, redisSettled } from './store/index.js';
 
 export interface RunningGateway {
   app: FastifyInstance;
   url: string;
+  /** For operations and tests: flush the ledger, read the record. */
+  ledger: Ledger;
+  db: Db;
   close(): Promise<void>;
 }
 
@@ -36,7 +39,7 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
   // A refused bundle stops start-up (PolicyBundleError lists every error with its file and line).
   const policies = await PolicyStore.open(config.policiesDir, { logger });
   const registry = new RegistryView(config.certsDir);
-  let db: Awaited<ReturnType<typeof openStore>>;
+  let db: Db;
   try {
     db = await openStore(config);
   } catch (err) {
@@ -95,7 +98,7 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
     })();
     return closing;
   };
-  return { app, url: `https://${host}:${port}`, close };
+  return { app, url: `https://${host}:${port}`, ledger, db, close };
 }
 
 /** Drains in-flight requests and closes pools on SIGTERM / SIGINT. */

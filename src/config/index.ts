@@ -16,6 +16,7 @@ const EnvSchema = Type.Object({
   SGW_GATEWAY_ID: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', default: 'sgw' }),
   SGW_RATE_LIMIT_PER_PRACTITIONER: Type.Integer({ minimum: 1, default: 600 }),
   SGW_RATE_LIMIT_PER_AGENCY: Type.Integer({ minimum: 1, default: 6000 }),
+  SGW_DEFAULT_RESPOND_WORKING_DAYS: Type.Integer({ minimum: 1, maximum: 60, default: 5 }),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((l) => Type.Literal(l)),
     { default: 'info' },
@@ -39,6 +40,11 @@ export interface Config {
   logLevel: LogLevel;
   /** Requests per minute: per practitioner and per agency (our addition to contract section 14). */
   rateLimits: { perPractitioner: number; perAgency: number };
+  /**
+   * Working days a holder has to answer a request when no matching rule sets `respondWithin` (our
+   * addition; timescales belong in configuration, not in code).
+   */
+  defaultRespondWorkingDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -71,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perPractitioner: parsed.SGW_RATE_LIMIT_PER_PRACTITIONER,
       perAgency: parsed.SGW_RATE_LIMIT_PER_AGENCY,
     },
+    defaultRespondWorkingDays: parsed.SGW_DEFAULT_RESPOND_WORKING_DAYS,
   };
 }
 

@@ -20,6 +20,8 @@ export interface LedgerEntryInput {
   policyVersion: string;
   fields?: Record<string, string[]>;
   categories?: string[];
+  /** A stated reason (a decline); free text the practitioner wrote, kept in the hash chain. */
+  reason?: string;
 }
 
 export interface OutboxEventInput {
@@ -99,6 +101,7 @@ function queuedBody(e: LedgerEntryInput, key: () => Buffer): QueuedBody {
   if (e.consent !== undefined) body.consent = e.consent;
   if (e.fields !== undefined) body.fields = e.fields;
   if (e.categories !== undefined) body.categories = [...e.categories];
+  if (e.reason !== undefined) body.reason = e.reason;
   return body;
 }
 

@@ -27,6 +27,8 @@ export interface LedgerEntry {
   policyVersion: string;
   fields?: Record<string, string[]>;
   categories?: string[];
+  /** The practitioner's stated reason, where the action has one (a decline). */
+  reason?: string;
   prevHash: string;
   hash: string;
 }
@@ -78,6 +80,7 @@ export function makeEntry(
   if (body.consent !== undefined) e.consent = body.consent;
   if (body.fields !== undefined) e.fields = body.fields;
   if (body.categories !== undefined) e.categories = body.categories;
+  if (body.reason !== undefined) e.reason = body.reason;
   return e;
 }
 
@@ -102,6 +105,7 @@ export interface EntryRow {
   policy_version: string;
   fields: Record<string, string[]> | null;
   categories: string[] | null;
+  reason: string | null;
   prev_hash: string;
   hash: string;
   [key: string]: unknown;
@@ -110,7 +114,7 @@ export interface EntryRow {
 export const ENTRY_COLUMNS =
   'seq, id, at, action, actor_agency, actor_sub, actor_role, counterpart, request_id, case_reference, ' +
   'subject_ref, subject_refs, purpose, lawful_basis, consent, decision, rule_ids, policy_version, fields, ' +
-  'categories, prev_hash, hash';
+  'categories, reason, prev_hash, hash';
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
@@ -133,6 +137,7 @@ export function entryFromRow(r: EntryRow): LedgerEntry {
     consent: opt(r.consent),
     fields: opt(r.fields),
     categories: opt(r.categories),
+    reason: opt(r.reason),
   };
   for (const [k, v] of Object.entries(optional)) {
     if (v !== undefined) (body as unknown as Record<string, unknown>)[k] = v;

@@ -38,6 +38,7 @@ const EntrySchema = Type.Object({
   policyVersion: Type.String(),
   fields: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
   categories: Type.Optional(Type.Array(Type.String())),
+  reason: Type.Optional(Type.String()),
   prevHash: Type.String(),
   hash: Type.String(),
 });

@@ -71,6 +71,7 @@ export async function sequenceBatch(tx: Queryable, limit: number): Promise<numbe
       policy_version: entry.policyVersion,
       fields: entry.fields ?? null,
       categories: entry.categories ?? null,
+      reason: entry.reason ?? null,
       prev_hash: prevHash,
       hash,
     });
@@ -80,12 +81,12 @@ export async function sequenceBatch(tx: Queryable, limit: number): Promise<numbe
   await tx.query(
     `INSERT INTO ledger_entries (seq, id, at, action, actor_agency, actor_sub, actor_role, counterpart,
        request_id, case_reference, subject_ref, subject_refs, purpose, lawful_basis, consent, decision,
-       rule_ids, policy_version, fields, categories, prev_hash, hash)
+       rule_ids, policy_version, fields, categories, reason, prev_hash, hash)
      SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(seq bigint, id uuid, at timestamptz, action text,
        actor_agency text, actor_sub text, actor_role text, counterpart text, request_id text,
        case_reference text, subject_ref text, subject_refs text[], purpose text, lawful_basis text[],
        consent text, decision text, rule_ids text[], policy_version text, fields jsonb, categories text[],
-       prev_hash text, hash text)`,
+       reason text, prev_hash text, hash text)`,
     [JSON.stringify(rows)],
   );
   await tx.query(

@@ -1,8 +1,10 @@
 import type { Migration } from './index.js';
 
 /**
- * Information requests (contract section 6). `status` holds the stored state; "overdue" is derived on
- * read from respond_by, so no timer is needed for a reader to see it.
+ * Information requests (contract section 6). The record keeps what the gateway needs to re-decide at
+ * release (the requester's kind and role, the consent asked for, the override) and only the filtered
+ * answer: a holder's unfiltered payload is never stored. `status` is the stored state; "overdue" is
+ * derived on read from respond_by.
  */
 export const requestsMigration: Migration = {
   id: 3,
@@ -11,9 +13,11 @@ export const requestsMigration: Migration = {
 CREATE TABLE info_requests (
   id uuid PRIMARY KEY,
   from_agency text NOT NULL,
+  from_kind text NOT NULL,
   from_sub text NOT NULL,
   from_role text NOT NULL,
   to_agency text NOT NULL,
+  to_kind text NOT NULL,
   purpose text NOT NULL,
   subject jsonb NOT NULL,
   related_children jsonb,
@@ -22,13 +26,14 @@ CREATE TABLE info_requests (
   refused jsonb NOT NULL,
   lawful_basis text[] NOT NULL,
   consent jsonb NOT NULL,
+  consent_claim jsonb,
   override jsonb,
   justification text NOT NULL,
   case_reference text,
   respond_by timestamptz NOT NULL,
   status text NOT NULL CHECK (status IN ('awaiting_response', 'responded', 'declined')),
   policy_version text NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
+  created_at timestamptz NOT NULL,
   responded_at timestamptz,
   responded_by_sub text,
   response_data jsonb,
@@ -36,6 +41,7 @@ CREATE TABLE info_requests (
   withheld_by_policy jsonb,
   withheld jsonb,
   declined_at timestamptz,
+  declined_by_sub text,
   decline_reason text
 );
 CREATE INDEX info_requests_from ON info_requests (from_agency, created_at);

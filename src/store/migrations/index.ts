@@ -1,6 +1,7 @@
 import { ledgerMigration } from './001_ledger.js';
 import { consentMigration } from './002_consent.js';
 import { requestsMigration } from './003_requests.js';
+import { ledgerReasonMigration } from './004_ledger_reason.js';
 
 /** A numbered schema change. Ids run 1, 2, 3… without gaps; a released migration is never edited. */
 export interface Migration {
@@ -9,4 +10,9 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [ledgerMigration, consentMigration, requestsMigration];
+export const MIGRATIONS: readonly Migration[] = [
+  ledgerMigration,
+  consentMigration,
+  requestsMigration,
+  ledgerReasonMigration,
+];

@@ -1,0 +1,3 @@
+/** Exchanges between agencies: information requests and their answers (contract section 6). */
+export { requestRoutes } from './requests/routes.js';
+export type { RequestServiceDeps } from './requests/service.js';

@@ -1,0 +1,138 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { SubjectSchema } from '../../http/subject.js';
+import { CATEGORY_NAMES, PURPOSES } from '../../policy/index.js';
+
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+export const OVERRIDE_REASONS = [
+  'risk_of_significant_harm',
+  'prevention_of_crime',
+  'urgent_medical',
+] as const;
+
+const AgencyId = Type.String({ minLength: 1, maxLength: 64 });
+const CategoryName = literals(CATEGORY_NAMES);
+const FieldPaths = Type.Record(Type.String(), Type.Array(Type.String()));
+
+export const CreateRequestBody = Type.Object(
+  {
+    to: AgencyId,
+    subject: SubjectSchema,
+    purpose: literals(PURPOSES),
+    categories: Type.Array(CategoryName, { minItems: 1, maxItems: CATEGORY_NAMES.length, uniqueItems: true }),
+    justification: Type.String({ minLength: 1, maxLength: 2000 }),
+    caseReference: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    relatedChildren: Type.Optional(Type.Array(SubjectSchema, { maxItems: 20 })),
+    respondBy: Type.Optional(Type.String({ format: 'date-time' })),
+    consent: Type.Optional(
+      Type.Object(
+        {
+          status: literals(['given', 'refused', 'not_sought'] as const),
+          consentId: Type.Optional(Type.String({ format: 'uuid' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    override: Type.Optional(
+      Type.Object(
+        { reason: literals(OVERRIDE_REASONS), justification: Type.String({ minLength: 1, maxLength: 2000 }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateRequestBodyT = Static<typeof CreateRequestBody>;
+
+const Refusal = Type.Object({
+  category: Type.String(),
+  code: literals(['policy_denied', 'consent_required'] as const),
+  ruleId: Type.Optional(Type.String()),
+  message: Type.String(),
+});
+export type RefusalT = Static<typeof Refusal>;
+
+const ConsentOutcome = Type.Object({ status: Type.String(), basis: Type.String() });
+
+export const CreateRequestReply = Type.Object({
+  id: Type.String(),
+  status: Type.Literal('awaiting_response'),
+  respondBy: Type.String(),
+  granted: Type.Array(Type.String()),
+  refused: Type.Array(Refusal),
+  lawfulBasis: Type.Array(Type.String()),
+  consent: ConsentOutcome,
+  policyVersion: Type.String(),
+});
+
+export const RequestParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export type RequestParamsT = Static<typeof RequestParams>;
+
+export const RespondBody = Type.Object(
+  {
+    // Each payload is checked against its category's schema by the handler, which can name the category.
+    data: Type.Object(Object.fromEntries(CATEGORY_NAMES.map((c) => [c, Type.Optional(Type.Unknown())])), {
+      additionalProperties: false,
+    }),
+    withheld: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { category: CategoryName, reason: Type.String({ minLength: 1, maxLength: 2000 }) },
+          { additionalProperties: false },
+        ),
+        { maxItems: CATEGORY_NAMES.length },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RespondBodyT = Static<typeof RespondBody>;
+
+export const RespondReply = Type.Object({
+  status: Type.Literal('responded'),
+  released: FieldPaths,
+  withheldByPolicy: FieldPaths,
+});
+
+export const DeclineBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 2000 }) },
+  { additionalProperties: false },
+);
+export type DeclineBodyT = Static<typeof DeclineBody>;
+
+export const DeclineReply = Type.Object({ id: Type.String(), status: Type.Literal('declined') });
+
+const STATUSES = ['awaiting_response', 'overdue', 'responded', 'declined'] as const;
+export type RequestStatus = (typeof STATUSES)[number];
+
+export const RequestView = Type.Object({
+  id: Type.String(),
+  status: literals(STATUSES),
+  from: Type.String(),
+  to: Type.String(),
+  purpose: Type.String(),
+  subject: SubjectSchema,
+  relatedChildren: Type.Optional(Type.Array(SubjectSchema)),
+  categories: Type.Array(Type.String()),
+  granted: Type.Array(Type.String()),
+  refused: Type.Array(Refusal),
+  lawfulBasis: Type.Array(Type.String()),
+  consent: ConsentOutcome,
+  override: Type.Optional(Type.Object({ reason: Type.String(), justification: Type.String() })),
+  justification: Type.String(),
+  caseReference: Type.Optional(Type.String()),
+  respondBy: Type.String(),
+  createdAt: Type.String(),
+  response: Type.Optional(
+    Type.Object({
+      data: Type.Record(Type.String(), Type.Unknown()),
+      respondedAt: Type.String(),
+      withheld: Type.Optional(Type.Array(Type.Object({ category: Type.String(), reason: Type.String() }))),
+      // The holder's own view adds what the policy kept back; the requester never sees this.
+      released: Type.Optional(FieldPaths),
+      withheldByPolicy: Type.Optional(FieldPaths),
+    }),
+  ),
+  decline: Type.Optional(Type.Object({ reason: Type.String(), declinedAt: Type.String() })),
+});
+export type RequestViewT = Static<typeof RequestView>;

@@ -1,0 +1,557 @@
+import { randomUUID } from 'node:crypto';
+import { respondBy as respondByRule, UnsupportedYearError, type Within } from '../../calendar/index.js';
+import { consentCoverage } from '../../consent/index.js';
+import { AppError, type DenialReason, type FieldError, notFound } from '../../http/errors.js';
+import { checkSubject, type Subject } from '../../http/subject.js';
+import type { Practitioner } from '../../identity/index.js';
+import {
+  type Ledger,
+  type LedgerEntryInput,
+  type OutboxEventInput,
+  recordedTransaction,
+} from '../../ledger/index.js';
+import {
+  type CategoryDecision,
+  type ConsentInput,
+  type Decision,
+  decide,
+  filterPayload,
+  type PolicySource,
+  validateCategoryPayload,
+} from '../../policy/index.js';
+import type { RegistryView } from '../../registry/index.js';
+import type { Db, Queryable } from '../../store/index.js';
+import type {
+  CreateRequestBodyT,
+  DeclineBodyT,
+  RefusalT,
+  RequestStatus,
+  RequestViewT,
+  RespondBodyT,
+} from './schemas.js';
+import {
+  type FieldMap,
+  findRequest,
+  type InfoRequest,
+  insertRequest,
+  recordDecline,
+  recordResponse,
+} from './store.js';
+
+export interface RequestServiceDeps {
+  db: Db;
+  ledger: Ledger;
+  policies: PolicySource;
+  registry: RegistryView;
+  /** Used when no matching rule sets respondWithin. */
+  defaultRespondWorkingDays: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** How far ahead a requester may set its own deadline. */
+const MAX_RESPOND_BY_MS = 366 * 24 * 3600 * 1000;
+
+/** The identifiers the ledger hashes: never the name or date of birth when a stronger one exists. */
+function ledgerSubject(s: Subject) {
+  return {
+    ...(s.nhsNumber ? { nhsNumber: s.nhsNumber } : {}),
+    ...(s.pncId ? { pncId: s.pncId } : {}),
+    ...(s.name ? { name: s.name } : {}),
+    ...(s.dateOfBirth ? { dateOfBirth: s.dateOfBirth } : {}),
+    ...(s.expectedDeliveryDate ? { expectedDeliveryDate: s.expectedDeliveryDate } : {}),
+  };
+}
+
+const actorOf = (p: Practitioner) => ({ agency: p.agency, sub: p.sub, role: p.role });
+const unique = (xs: Iterable<string>) => [...new Set(xs)];
+
+/** The request's overall consent outcome: the one a reader most needs to know about wins. */
+const CONSENT_PRIORITY = ['overridden', 'refused_not_required', 'given', 'not_required'] as const;
+
+function overallConsent(granted: CategoryDecision[]): { status: string; basis: string } {
+  for (const status of CONSENT_PRIORITY) {
+    const d = granted.find((c) => c.consentStatus?.status === status);
+    if (d?.consentStatus) return { ...d.consentStatus };
+  }
+  return { status: 'not_required', basis: 'lawful basis without consent' };
+}
+
+function refusalsOf(decisions: CategoryDecision[]): RefusalT[] {
+  return decisions
+    .filter((d) => d.decision === 'deny')
+    .map((d) => ({
+      category: d.category,
+      code: d.code ?? 'policy_denied',
+      ...(d.ruleIds[0] ? { ruleId: d.ruleIds[0] } : {}),
+      message: d.message,
+    }));
+}
+
+function statusOf(r: InfoRequest, now: Date): RequestStatus {
+  if (r.status === 'awaiting_response' && r.respondBy.getTime() < now.getTime()) return 'overdue';
+  return r.status;
+}
+
+export class RequestService {
+  constructor(private readonly deps: RequestServiceDeps) {}
+
+  /** The consent registry's answer for each category, with the requester's own statement of a refusal. */
+  private async consentLookup(
+    tx: Queryable,
+    q: {
+      subject: Subject;
+      purpose: string;
+      holder: string;
+      categories: readonly string[];
+      claim?: CreateRequestBodyT['consent'];
+    },
+  ): Promise<(category: string) => ConsentInput> {
+    const coverage = await consentCoverage(tx, {
+      ...(q.subject.nhsNumber ? { nhsNumber: q.subject.nhsNumber } : {}),
+      ...(q.subject.pncId ? { pncId: q.subject.pncId } : {}),
+      purpose: q.purpose,
+      holderAgency: q.holder,
+      categories: q.categories,
+      at: new Date(),
+      ...(q.claim?.consentId ? { consentId: q.claim.consentId } : {}),
+    });
+    const statedRefusal = q.claim?.status === 'refused';
+    return (category) => {
+      const c = coverage.get(category);
+      return { covered: Boolean(c?.givenId), refused: Boolean(c?.refusedId) || statedRefusal };
+    };
+  }
+
+  private decideFor(
+    r: { fromKind: string; fromRole: string; toKind: string; purpose: string },
+    categories: readonly string[],
+    consent: (category: string) => ConsentInput,
+    override: boolean,
+  ): Decision {
+    return decide(this.deps.policies.current(), {
+      requesterKind: r.fromKind,
+      role: r.fromRole,
+      holderKind: r.toKind,
+      purpose: r.purpose,
+      categories,
+      consent,
+      override,
+    });
+  }
+
+  private deadline(body: CreateRequestBodyT, within: Within | undefined, now: Date): Date {
+    if (body.respondBy !== undefined) {
+      const at = new Date(body.respondBy);
+      const errors: FieldError[] = [];
+      if (Number.isNaN(at.getTime()) || at.getTime() <= now.getTime()) {
+        errors.push({ path: '/respondBy', message: 'must be a time in the future' });
+      } else if (at.getTime() - now.getTime() > MAX_RESPOND_BY_MS) {
+        errors.push({ path: '/respondBy', message: 'must be within a year' });
+      }
+      if (errors.length > 0) throw new AppError('validation_failed', 'The request is not valid.', { errors });
+      return at;
+    }
+    try {
+      return respondByRule(now, within ?? { workingDays: this.deps.defaultRespondWorkingDays });
+    } catch (err) {
+      if (err instanceof UnsupportedYearError) {
+        throw new AppError('dependency_unavailable', 'The working-day calendar does not cover this date.');
+      }
+      throw err;
+    }
+  }
+
+  async create(p: Practitioner, body: CreateRequestBodyT) {
+    const holder = this.deps.registry.activeAgency(body.to);
+    if (!holder) {
+      throw new AppError('validation_failed', 'The request is not valid.', {
+        errors: [{ path: '/to', message: 'is not an active agency' }],
+      });
+    }
+    if (holder.id === p.agency) {
+      throw new AppError('validation_failed', 'The request is not valid.', {
+        errors: [{ path: '/to', message: 'must be another agency than your own' }],
+      });
+    }
+    const subject = checkSubject(body.subject, '/subject');
+    const relatedChildren = body.relatedChildren?.map((c, i) => checkSubject(c, `/relatedChildren/${i}`));
+    const now = new Date();
+    const route = { fromKind: p.kind, fromRole: p.role, toKind: holder.kind, purpose: body.purpose };
+    const base = {
+      actor: actorOf(p),
+      counterpart: holder.id,
+      subject: ledgerSubject(subject),
+      purpose: body.purpose,
+      ...(body.caseReference ? { caseReference: body.caseReference } : {}),
+    };
+
+    return recordedTransaction(this.deps.db, async (tx) => {
+      const consent = await this.consentLookup(tx, {
+        subject,
+        purpose: body.purpose,
+        holder: holder.id,
+        categories: body.categories,
+        claim: body.consent,
+      });
+      const decision = this.decideFor(route, body.categories, consent, body.override !== undefined);
+      const refused = refusalsOf(decision.categories);
+      const denied = decision.categories.filter((d) => d.decision === 'deny');
+      const permitted = decision.categories.filter((d) => d.decision === 'permit');
+      const refusalEntry = (requestId?: string): LedgerEntryInput => ({
+        ...base,
+        action: 'request.refused',
+        ...(requestId ? { requestId } : {}),
+        decision: 'deny',
+        ruleIds: unique(denied.flatMap((d) => d.ruleIds)),
+        policyVersion: decision.policyVersion,
+        categories: denied.map((d) => d.category),
+      });
+
+      if (permitted.length === 0) {
+        // The refusal is a record too (golden rule 7): it commits before the caller hears 403.
+        await this.deps.ledger.append(tx, { entries: [refusalEntry()] });
+        return { refusal: refused };
+      }
+
+      const id = randomUUID();
+      const respondBy = this.deadline(body, decision.respondWithin, now);
+      const consentOutcome = overallConsent(permitted);
+      const overridden = permitted.filter((d) => d.consentStatus?.status === 'overridden');
+      await insertRequest(tx, {
+        id,
+        fromAgency: p.agency,
+        fromKind: p.kind,
+        fromSub: p.sub,
+        fromRole: p.role,
+        toAgency: holder.id,
+        toKind: holder.kind,
+        purpose: body.purpose,
+        subject,
+        ...(relatedChildren ? { relatedChildren } : {}),
+        categories: body.categories,
+        granted: decision.granted,
+        refused,
+        lawfulBasis: decision.lawfulBasis,
+        consent: consentOutcome,
+        ...(body.consent ? { consentClaim: body.consent } : {}),
+        ...(body.override ? { override: body.override } : {}),
+        justification: body.justification,
+        ...(body.caseReference ? { caseReference: body.caseReference } : {}),
+        respondBy,
+        status: 'awaiting_response',
+        policyVersion: decision.policyVersion,
+        createdAt: now,
+      });
+      const entries: LedgerEntryInput[] = [
+        {
+          ...base,
+          action: 'request.created',
+          requestId: id,
+          lawfulBasis: decision.lawfulBasis,
+          consent: consentOutcome.status,
+          decision: 'permit',
+          ruleIds: unique(permitted.flatMap((d) => d.ruleIds)),
+          policyVersion: decision.policyVersion,
+          categories: decision.granted,
+        },
+      ];
+      if (denied.length > 0) entries.push(refusalEntry(id));
+      const events: OutboxEventInput[] = [
+        {
+          agency: holder.id,
+          type: 'request.received',
+          data: {
+            requestId: id,
+            from: p.agency,
+            purpose: body.purpose,
+            categories: decision.granted,
+            respondBy: respondBy.toISOString(),
+          },
+        },
+      ];
+      if (overridden.length > 0 && body.override) {
+        entries.push({
+          ...base,
+          action: 'consent.overridden',
+          requestId: id,
+          lawfulBasis: unique(overridden.flatMap((d) => d.lawfulBasis)),
+          consent: 'overridden',
+          decision: 'permit',
+          ruleIds: unique(overridden.flatMap((d) => d.ruleIds)),
+          policyVersion: decision.policyVersion,
+          categories: overridden.map((d) => d.category),
+          reason: body.override.reason,
+        });
+        events.push({
+          agency: holder.id,
+          type: 'consent.overridden',
+          data: {
+            requestId: id,
+            from: p.agency,
+            purpose: body.purpose,
+            categories: overridden.map((d) => d.category),
+            overrideReason: body.override.reason,
+            occurredAt: now.toISOString(),
+          },
+        });
+      }
+      await this.deps.ledger.append(tx, { entries, events });
+      return {
+        created: {
+          id,
+          status: 'awaiting_response' as const,
+          respondBy: respondBy.toISOString(),
+          granted: decision.granted,
+          refused,
+          lawfulBasis: decision.lawfulBasis,
+          consent: consentOutcome,
+          policyVersion: decision.policyVersion,
+        },
+      };
+    }).then((result) => {
+      if (result.refusal) {
+        const code = result.refusal.some((r) => r.code === 'consent_required')
+          ? 'consent_required'
+          : 'policy_denied';
+        const reasons: DenialReason[] = result.refusal.map((r) => ({
+          category: r.category,
+          ...(r.ruleId ? { ruleId: r.ruleId } : {}),
+          message: r.message,
+        }));
+        throw new AppError(
+          code,
+          code === 'consent_required'
+            ? 'No category can be shared without a consent that covers it.'
+            : 'No policy permits sharing any of the categories asked for.',
+          { reasons },
+        );
+      }
+      return result.created;
+    });
+  }
+
+  /** The request if the caller's agency is a party to it; 404 otherwise, so existence never leaks. */
+  private async visible(tx: Queryable, p: Practitioner, id: string, forUpdate = false) {
+    if (!UUID.test(id)) throw notFound();
+    const r = await findRequest(tx, id, forUpdate);
+    if (!r || (r.fromAgency !== p.agency && r.toAgency !== p.agency)) throw notFound();
+    return r;
+  }
+
+  async read(p: Practitioner, id: string): Promise<RequestViewT> {
+    return recordedTransaction(this.deps.db, async (tx) => {
+      const r = await this.visible(tx, p, id);
+      const isHolder = r.toAgency === p.agency;
+      const view = this.view(r, isHolder);
+      const releasedCategories = Object.keys(r.released ?? {});
+      if (!isHolder && r.status === 'responded' && releasedCategories.length > 0) {
+        // Each practitioner read of released data is a disclosure to that practitioner, ledgered with it.
+        await this.deps.ledger.append(tx, {
+          entries: [
+            {
+              action: 'disclosure.viewed',
+              actor: actorOf(p),
+              counterpart: r.toAgency,
+              requestId: r.id,
+              ...(r.caseReference ? { caseReference: r.caseReference } : {}),
+              subject: ledgerSubject(r.subject),
+              purpose: r.purpose,
+              lawfulBasis: r.lawfulBasis,
+              consent: r.consent.status,
+              decision: 'permit',
+              ruleIds: [],
+              policyVersion: this.deps.policies.current().version,
+              fields: r.released ?? {},
+              categories: releasedCategories,
+            },
+          ],
+        });
+      }
+      return view;
+    });
+  }
+
+  private view(r: InfoRequest, isHolder: boolean): RequestViewT {
+    const v: RequestViewT = {
+      id: r.id,
+      status: statusOf(r, new Date()),
+      from: r.fromAgency,
+      to: r.toAgency,
+      purpose: r.purpose,
+      subject: r.subject,
+      categories: r.categories,
+      granted: r.granted,
+      refused: r.refused,
+      lawfulBasis: r.lawfulBasis,
+      consent: r.consent,
+      justification: r.justification,
+      respondBy: r.respondBy.toISOString(),
+      createdAt: r.createdAt.toISOString(),
+    };
+    if (r.relatedChildren) v.relatedChildren = r.relatedChildren;
+    if (r.override) v.override = r.override;
+    if (r.caseReference) v.caseReference = r.caseReference;
+    if (r.status === 'responded' && r.respondedAt) {
+      v.response = {
+        data: r.responseData ?? {},
+        respondedAt: r.respondedAt.toISOString(),
+        ...(r.withheld ? { withheld: r.withheld } : {}),
+        ...(isHolder ? { released: r.released ?? {}, withheldByPolicy: r.withheldByPolicy ?? {} } : {}),
+      };
+    }
+    if (r.status === 'declined' && r.declinedAt) {
+      v.decline = { reason: r.declineReason ?? '', declinedAt: r.declinedAt.toISOString() };
+    }
+    return v;
+  }
+
+  /** The holder's own request, locked; 403 for the requester (who knows it exists), 409 once answered. */
+  private async forHolder(tx: Queryable, p: Practitioner, id: string): Promise<InfoRequest> {
+    const r = await this.visible(tx, p, id, true);
+    if (r.toAgency !== p.agency) {
+      throw new AppError('forbidden', 'Only the agency asked may answer this request.');
+    }
+    if (r.status !== 'awaiting_response') {
+      throw new AppError('conflict', `The request has already been ${r.status}.`);
+    }
+    return r;
+  }
+
+  async respond(p: Practitioner, id: string, body: RespondBodyT) {
+    const errors: FieldError[] = [];
+    const data = body.data as Record<string, unknown>;
+    for (const [category, payload] of Object.entries(data)) {
+      for (const e of validateCategoryPayload(category, payload)) {
+        errors.push({ path: `/data/${category}${e.path === '/' ? '' : e.path}`, message: e.message });
+      }
+    }
+    (body.withheld ?? []).forEach((w, i) => {
+      if (Object.hasOwn(data, w.category)) {
+        errors.push({ path: `/withheld/${i}/category`, message: 'is also answered in data' });
+      }
+    });
+    if (errors.length > 0) throw new AppError('validation_failed', 'The response is not valid.', { errors });
+
+    return recordedTransaction(this.deps.db, async (tx) => {
+      const r = await this.forHolder(tx, p, id);
+      const withheldErrors = (body.withheld ?? [])
+        .map((w, i) => ({ w, i }))
+        .filter(({ w }) => !r.granted.includes(w.category))
+        .map(({ i }) => ({ path: `/withheld/${i}/category`, message: 'was not granted in this request' }));
+      if (withheldErrors.length > 0) {
+        throw new AppError('validation_failed', 'The response is not valid.', { errors: withheldErrors });
+      }
+      // Decided again at release: a consent withdrawn or a rule changed since the request counts now.
+      const answered = Object.keys(data).filter((c) => r.granted.includes(c));
+      const consent = await this.consentLookup(tx, {
+        subject: r.subject,
+        purpose: r.purpose,
+        holder: r.toAgency,
+        categories: answered,
+        ...(r.consentClaim ? { claim: r.consentClaim } : {}),
+      });
+      const decision = this.decideFor(r, answered, consent, r.override !== undefined);
+      const byCategory = new Map(decision.categories.map((d) => [d.category, d]));
+
+      const released: FieldMap = {};
+      const withheldByPolicy: FieldMap = {};
+      const out: Record<string, unknown> = {};
+      for (const [category, payload] of Object.entries(data)) {
+        const d = byCategory.get(category);
+        const fields = d?.decision === 'permit' ? d.fields : [];
+        const filtered = filterPayload(payload, fields);
+        if (filtered.releasedPaths.length > 0) {
+          out[category] = filtered.released;
+          released[category] = filtered.releasedPaths;
+        }
+        if (filtered.withheldPaths.length > 0) withheldByPolicy[category] = filtered.withheldPaths;
+      }
+      const now = new Date();
+      await recordResponse(tx, r.id, {
+        at: now,
+        bySub: p.sub,
+        data: out,
+        released,
+        withheldByPolicy,
+        ...(body.withheld ? { withheld: body.withheld } : {}),
+      });
+      const releasedDecisions = Object.keys(released).map((c) => byCategory.get(c)!);
+      const policyDenied = Object.keys(withheldByPolicy).filter((c) => !released[c]);
+      const base = {
+        actor: actorOf(p),
+        counterpart: r.fromAgency,
+        requestId: r.id,
+        ...(r.caseReference ? { caseReference: r.caseReference } : {}),
+        subject: ledgerSubject(r.subject),
+        purpose: r.purpose,
+        policyVersion: decision.policyVersion,
+      };
+      const entries: LedgerEntryInput[] = [
+        {
+          ...base,
+          action: 'response.released',
+          lawfulBasis: unique(releasedDecisions.flatMap((d) => d.lawfulBasis)),
+          consent: overallConsent(releasedDecisions).status,
+          decision: 'permit',
+          ruleIds: unique(releasedDecisions.flatMap((d) => d.ruleIds)),
+          fields: released,
+          categories: Object.keys(released),
+        },
+      ];
+      if (policyDenied.length > 0) {
+        entries.push({
+          ...base,
+          action: 'response.withheld',
+          decision: 'deny',
+          ruleIds: unique(policyDenied.flatMap((c) => byCategory.get(c)?.ruleIds ?? [])),
+          categories: policyDenied,
+        });
+      }
+      await this.deps.ledger.append(tx, {
+        entries,
+        events: [
+          {
+            agency: r.fromAgency,
+            type: 'request.responded',
+            data: { requestId: r.id, to: r.toAgency, respondedAt: now.toISOString() },
+          },
+        ],
+      });
+      return { status: 'responded' as const, released, withheldByPolicy };
+    });
+  }
+
+  async decline(p: Practitioner, id: string, body: DeclineBodyT) {
+    return recordedTransaction(this.deps.db, async (tx) => {
+      const r = await this.forHolder(tx, p, id);
+      const now = new Date();
+      await recordDecline(tx, r.id, { at: now, bySub: p.sub, reason: body.reason });
+      await this.deps.ledger.append(tx, {
+        entries: [
+          {
+            action: 'request.declined',
+            actor: actorOf(p),
+            counterpart: r.fromAgency,
+            requestId: r.id,
+            ...(r.caseReference ? { caseReference: r.caseReference } : {}),
+            subject: ledgerSubject(r.subject),
+            purpose: r.purpose,
+            decision: 'deny',
+            ruleIds: [],
+            policyVersion: this.deps.policies.current().version,
+            categories: r.granted,
+            reason: body.reason,
+          },
+        ],
+        events: [
+          {
+            agency: r.fromAgency,
+            type: 'request.declined',
+            data: { requestId: r.id, to: r.toAgency, declinedAt: now.toISOString() },
+          },
+        ],
+      });
+      return { id: r.id, status: 'declined' as const };
+    });
+  }
+}
