@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { notFound } from '../http/errors.js';
+import { AppError } from '../http/errors.js';
 import type { AgencyKind } from '../identity/roles.js';
 import { CATEGORY_NAMES, FLAG_TYPES, PURPOSES } from './catalogue.js';
 import { type ConsentInput, explain } from './decide.js';
@@ -91,7 +91,12 @@ export async function policyRoutes(app: FastifyInstance, opts: PolicyRoutesOptio
     async (request, reply) => {
       const body = request.body;
       const holderKind = opts.agencyKind(body.to);
-      if (!holderKind) throw notFound();
+      // The directory of agencies is public to every agency: an unknown one is a bad field, not a secret.
+      if (!holderKind) {
+        throw new AppError('validation_failed', 'The request is not valid.', {
+          errors: [{ path: '/to', message: 'is not an active agency' }],
+        });
+      }
       const status = body.consent?.status;
       const consent: ConsentInput =
         status === 'given'

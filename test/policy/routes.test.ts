@@ -129,15 +129,16 @@ t.test('explain with a hypothetical consent or override', async (t) => {
   });
 });
 
-t.test('unknown holder agency is 404; bad bodies are 400', async (t) => {
+t.test('unknown holder agency and bad bodies are 400', async (t) => {
   const { app } = await build(t);
   const res = await app.inject({
     method: 'POST',
     url: '/v1/policies/explain',
     payload: { to: 'nobody', purpose: 's47_enquiry', categories: ['incidents'] },
   });
-  t.equal(res.statusCode, 404);
-  t.equal(res.json().code, 'not_found');
+  t.equal(res.statusCode, 400);
+  t.equal(res.json().code, 'validation_failed');
+  t.same(res.json().errors, [{ path: '/to', message: 'is not an active agency' }]);
   t.equal(res.headers['content-type'], 'application/problem+json');
   for (const payload of [
     { to: 'police-county', purpose: 'gossip', categories: ['incidents'] },
