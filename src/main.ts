@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
+import { startOverdueSweep } from './exchange/index.js';
 import { loggerOptions } from './http/logging.js';
 import { createLedger, type Ledger } from './ledger/index.js';
 import { PolicyStore } from './policy/index.js';
@@ -81,10 +82,7 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
     }
   });
   registry.start();
-  await app.listen({ port: config.port, host: config.host });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const overdue = startOverdueSweep({ db, ledger, logger });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -92,12 +90,22 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
       registry.stop();
       policies.close();
       await app.close();
+      await overdue.stop();
       await ledger.stop();
       redis.disconnect();
       await db.close();
     })();
     return closing;
   };
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return { app, url: `https://${host}:${port}`, ledger, db, close };
 }
 

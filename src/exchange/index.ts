@@ -1,3 +1,4 @@
 /** Exchanges between agencies: information requests and their answers (contract section 6). */
+export { startOverdueSweep, sweepOverdueRequests } from './requests/overdue.js';
 export { requestRoutes } from './requests/routes.js';
 export type { RequestServiceDeps } from './requests/service.js';

@@ -42,9 +42,12 @@ CREATE TABLE info_requests (
   withheld jsonb,
   declined_at timestamptz,
   declined_by_sub text,
-  decline_reason text
+  decline_reason text,
+  overdue_notified_at timestamptz
 );
 CREATE INDEX info_requests_from ON info_requests (from_agency, created_at);
 CREATE INDEX info_requests_to ON info_requests (to_agency, status, respond_by);
+CREATE INDEX info_requests_due ON info_requests (respond_by)
+  WHERE status = 'awaiting_response' AND overdue_notified_at IS NULL;
 `,
 };
