@@ -3,6 +3,8 @@ import type { Queryable } from '../store/index.js';
 
 export type ConsentStatus = 'given' | 'refused';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface GivenBy {
   relationship: 'self' | 'parent' | 'person_with_parental_responsibility' | 'guardian';
   name: string;
@@ -169,6 +171,8 @@ export interface CategoryConsent {
 export async function consentCoverage(tx: Queryable, q: ConsentQuery): Promise<Map<string, CategoryConsent>> {
   const result = new Map<string, CategoryConsent>(q.categories.map((c) => [c, {}]));
   if (!q.nhsNumber && !q.pncId) return result;
+  // A named record that cannot exist covers nothing (and must not reach the uuid cast, which would throw).
+  if (q.consentId !== undefined && !UUID.test(q.consentId)) return result;
   const rows = await tx.query<ConsentRow>(
     `SELECT * FROM consents
       WHERE (($1::text IS NOT NULL AND nhs_number = $1) OR ($2::text IS NOT NULL AND pnc_id = $2))
