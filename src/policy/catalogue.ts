@@ -20,6 +20,14 @@ export const PURPOSES = [
 ] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
+/** Why a request proceeds without the consent a rule requires (contract section 6). */
+export const OVERRIDE_REASONS = [
+  'risk_of_significant_harm',
+  'prevention_of_crime',
+  'urgent_medical',
+] as const;
+export type OverrideReason = (typeof OVERRIDE_REASONS)[number];
+
 /** Flag types and the agency kinds that may publish them (contract section 7). */
 export const FLAG_PUBLISHERS = {
   child_protection_plan: ['children_social_care'],

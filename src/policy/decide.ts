@@ -1,5 +1,5 @@
 import type { Within } from '../calendar/index.js';
-import { type Category, type FlagType, holds, isCategory } from './catalogue.js';
+import { type Category, type FlagType, holds, isCategory, type OverrideReason } from './catalogue.js';
 import { indexKey, stricter } from './resolve.js';
 import type { Bundle, ConsentRequirement, Merge, Resolved } from './types.js';
 
@@ -30,8 +30,11 @@ export interface DecisionInput {
   categories: readonly string[];
   /** Absent, or absent for a category: no consent covers it and no refusal is recorded. */
   consent?: ConsentLookup;
-  /** The request carries an override (its reason is checked by the caller). */
-  override?: boolean;
+  /**
+   * The request carries an override: its reason, so that only rules accepting that reason count, or
+   * `true` for an override of any reason a rule accepts (explain's "what if").
+   */
+  override?: boolean | OverrideReason;
 }
 
 export type ConsentStatus =
@@ -153,7 +156,7 @@ function decideCategory(
   category: string,
   purpose: string,
   consent: ConsentInput,
-  override: boolean,
+  override: boolean | OverrideReason,
 ): CategoryDecision {
   if (resolved.denyRuleIds) {
     return policyDenied(category, `denied by ${resolved.denyRuleIds.join(', ')}`, resolved.denyRuleIds);
@@ -163,8 +166,15 @@ function decideCategory(
     return permitted(category, resolved.withConsent, 'required', GIVEN, resolved.allowOverride);
   }
   // An override only counts when it unlocks something the consent-free rules do not already give.
-  if (needsConsent && override && resolved.allowOverride && resolved.withOverride) {
-    return permitted(category, resolved.withOverride, 'required', OVERRIDDEN, true);
+  const unlocked =
+    override === true ? resolved.withOverride : override ? resolved.withOverrideFor?.[override] : undefined;
+  if (
+    needsConsent &&
+    resolved.allowOverride &&
+    unlocked &&
+    unlocked.ruleIds.length > (resolved.noConsent?.ruleIds.length ?? 0)
+  ) {
+    return permitted(category, unlocked, 'required', OVERRIDDEN, true);
   }
   if (resolved.noConsent) {
     return permitted(
@@ -191,9 +201,11 @@ function decideCategory(
       (refused ? ' (a refusal is recorded)' : '') +
       (override && !resolved.allowOverride
         ? '; the policy does not allow an override'
-        : resolved.allowOverride
-          ? '; an override is allowed'
-          : ''),
+        : typeof override === 'string' && resolved.allowOverride
+          ? `; the policy does not accept an override for ${override}`
+          : resolved.allowOverride
+            ? '; an override is allowed'
+            : ''),
   };
 }
 
@@ -219,7 +231,7 @@ export function decideOne(
     category,
     input.purpose,
     consentFor(input.consent, category),
-    input.override === true,
+    input.override ?? false,
   );
 }
 

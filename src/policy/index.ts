@@ -13,6 +13,8 @@ export {
   isFlagType,
   isPurpose,
   leafPaths,
+  OVERRIDE_REASONS,
+  type OverrideReason,
   type PayloadError,
   PURPOSES,
   type Purpose,

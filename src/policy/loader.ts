@@ -136,6 +136,7 @@ interface RawRule {
   lawfulBasis?: string[];
   consent?: 'required' | 'not_required';
   allowOverride: boolean;
+  overrideReasons?: PolicyRule['overrideReasons'];
   respondWithin?: PolicyRule['respondWithin'];
   flagTypes?: string[];
   share: Record<string, string[] | '*'>;
@@ -194,6 +195,13 @@ function semanticErrors(src: YamlSource, rule: RawRule): { errors: BundleError[]
       );
     }
   });
+  if (rule.overrideReasons && !(rule.allowOverride && rule.consent === 'required')) {
+    fail(
+      ['overrideReasons'],
+      'overrideReasons only apply with consent: required and allowOverride: true',
+      true,
+    );
+  }
   if (rule.flagTypes && rule.share[FLAGS_CATEGORY] === undefined) {
     fail(['flagTypes'], 'flagTypes only apply to a rule that covers the flags category', true);
   }
@@ -242,6 +250,7 @@ function semanticErrors(src: YamlSource, rule: RawRule): { errors: BundleError[]
       lawfulBasis: rule.lawfulBasis ?? [],
       consent: rule.consent ?? 'not_required',
       allowOverride: rule.allowOverride,
+      ...(rule.overrideReasons ? { overrideReasons: rule.overrideReasons } : {}),
       ...(rule.respondWithin ? { respondWithin: rule.respondWithin } : {}),
       ...(rule.flagTypes ? { flagTypes: rule.flagTypes as PolicyRule['flagTypes'] } : {}),
       share,

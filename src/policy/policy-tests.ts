@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import { type Category, isCategory, leafPaths } from './catalogue.js';
+import { type Category, isCategory, leafPaths, OVERRIDE_REASONS, type OverrideReason } from './catalogue.js';
 import { type CategoryDecision, type ConsentInput, decide } from './decide.js';
 import { loadBundle, locate, schemaErrors, type YamlSource } from './loader.js';
 import type { Bundle, BundleError } from './types.js';
@@ -82,7 +82,10 @@ export const POLICY_TEST_SCHEMA = {
             description: 'given | refused | none (default), for every category, or per category.',
             oneOf: [consentState, { type: 'object', additionalProperties: consentState }],
           },
-          override: { type: 'boolean' },
+          override: {
+            description: 'true: an override of any reason; or the override reason the request gives.',
+            oneOf: [{ type: 'boolean' }, { enum: [...OVERRIDE_REASONS] }],
+          },
           expect: { type: 'object', minProperties: 1, additionalProperties: expectation },
         },
       },
@@ -118,7 +121,7 @@ interface TestCase {
   purpose: string;
   categories: string[];
   consent?: ConsentWord | Record<string, ConsentWord>;
-  override?: boolean;
+  override?: boolean | OverrideReason;
   expect: Record<string, Expectation>;
 }
 
@@ -212,7 +215,7 @@ export function runCase(bundle: Bundle, c: TestCase): { failures: string[]; rule
     purpose: c.purpose,
     categories: c.categories,
     consent: lookup,
-    override: c.override === true,
+    override: c.override ?? false,
   });
   const failures: string[] = [];
   const ruleIds: string[] = [];

@@ -8,6 +8,8 @@ import {
   type FlagType,
   holds,
   leafPaths,
+  OVERRIDE_REASONS,
+  type OverrideReason,
 } from './catalogue.js';
 import type { Merge, PolicyRule, Resolved } from './types.js';
 
@@ -145,6 +147,12 @@ function resolve(
   const noConsent = merge(free, category, holderKind, deniedFlags);
   const withConsent = merge(permits, category, holderKind, deniedFlags);
   const withOverride = merge([...free, ...overridable], category, holderKind, deniedFlags);
+  const withOverrideFor: Partial<Record<OverrideReason, Merge>> = {};
+  for (const reason of OVERRIDE_REASONS) {
+    const accepting = overridable.filter((r) => !r.overrideReasons || r.overrideReasons.includes(reason));
+    const m = merge([...free, ...accepting], category, holderKind, deniedFlags);
+    if (m) withOverrideFor[reason] = m;
+  }
   const partialDenyIds = denies.map((d) => d.id).sort();
   if (!withConsent) {
     // Every permitted flag type is denied: report the denies that did it.
@@ -161,6 +169,7 @@ function resolve(
     ...(noConsent ? { noConsent } : {}),
     withConsent,
     ...(withOverride ? { withOverride } : {}),
+    withOverrideFor: Object.freeze(withOverrideFor),
     consentRuleIds: Object.freeze(consentIds.sort()),
     allowOverride: overridable.some((r) => withConsent.ruleIds.includes(r.id)),
   });

@@ -72,6 +72,14 @@ export const RULE_SCHEMA = {
       type: 'boolean',
       default: false,
     },
+    overrideReasons: {
+      description:
+        'With allowOverride: the override reasons that may stand in for consent (default: every reason). Our addition to the contract.',
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { enum: ['risk_of_significant_harm', 'prevention_of_crime', 'urgent_medical'] },
+    },
     respondWithin: {
       oneOf: [
         {

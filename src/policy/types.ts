@@ -1,6 +1,6 @@
 import type { Within } from '../calendar/index.js';
 import type { AgencyKind, PractitionerRole } from '../identity/roles.js';
-import type { Category, FlagType, Purpose } from './catalogue.js';
+import type { Category, FlagType, OverrideReason, Purpose } from './catalogue.js';
 
 export type Effect = 'permit' | 'deny';
 export type ConsentRequirement = 'required' | 'not_required';
@@ -16,6 +16,8 @@ export interface PolicyRule {
   lawfulBasis: string[];
   consent: ConsentRequirement;
   allowOverride: boolean;
+  /** With allowOverride: the reasons that count; absent = every reason. */
+  overrideReasons?: OverrideReason[];
   respondWithin?: Within;
   flagTypes?: FlagType[];
   /** Category -> concrete field paths ("*" and list groups such as `items` already expanded). */
@@ -49,8 +51,10 @@ export interface Resolved {
   noConsent?: Merge;
   /** Every permit: what a covering consent unlocks. */
   withConsent?: Merge;
-  /** Permits that need no consent, plus consent permits that allow an override. */
+  /** Permits that need no consent, plus consent permits that allow an override (of any reason). */
   withOverride?: Merge;
+  /** The same for an override of one reason: only the rules that accept that reason. */
+  withOverrideFor?: Readonly<Partial<Record<OverrideReason, Merge>>>;
   consentRuleIds: readonly string[];
   allowOverride: boolean;
 }

@@ -198,7 +198,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
       decision: 'permit',
       ruleIds: ['s47-probation'],
     });
-    t.same((released?.fields as Record<string, string[]>).mappa?.sort(), ['category', 'leadAgency', 'level']);
+    const releasedFields = (released?.fields ?? {}) as Record<string, string[]>;
+    t.same([...(releasedFields.mappa ?? [])].sort(), ['category', 'leadAgency', 'level']);
     const viewed = byAction('disclosure.viewed', probation.json.id);
     t.equal(viewed.length, 1, 'one read, one entry');
     t.match(viewed[0], { actor: { agency: csc, role: 'social_worker' }, counterpart: AGENCIES.probation.id });

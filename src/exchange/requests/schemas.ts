@@ -1,14 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { SubjectSchema } from '../../http/subject.js';
-import { CATEGORY_NAMES, PURPOSES } from '../../policy/index.js';
+import { CATEGORY_NAMES, OVERRIDE_REASONS, PURPOSES } from '../../policy/index.js';
 
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
-
-export const OVERRIDE_REASONS = [
-  'risk_of_significant_harm',
-  'prevention_of_crime',
-  'urgent_medical',
-] as const;
 
 const AgencyId = Type.String({ minLength: 1, maxLength: 64 });
 const CategoryName = literals(CATEGORY_NAMES);

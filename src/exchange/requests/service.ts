@@ -16,6 +16,7 @@ import {
   type Decision,
   decide,
   filterPayload,
+  type OverrideReason,
   type PolicySource,
   validateCategoryPayload,
 } from '../../policy/index.js';
@@ -126,7 +127,7 @@ export class RequestService {
     r: { fromKind: string; fromRole: string; toKind: string; purpose: string },
     categories: readonly string[],
     consent: (category: string) => ConsentInput,
-    override: boolean,
+    override: OverrideReason | false,
   ): Decision {
     return decide(this.deps.policies.current(), {
       requesterKind: r.fromKind,
@@ -193,7 +194,7 @@ export class RequestService {
         categories: body.categories,
         claim: body.consent,
       });
-      const decision = this.decideFor(route, body.categories, consent, body.override !== undefined);
+      const decision = this.decideFor(route, body.categories, consent, body.override?.reason ?? false);
       const refused = refusalsOf(decision.categories);
       const denied = decision.categories.filter((d) => d.decision === 'deny');
       const permitted = decision.categories.filter((d) => d.decision === 'permit');
@@ -450,7 +451,12 @@ export class RequestService {
         categories: answered,
         ...(r.consentClaim ? { claim: r.consentClaim } : {}),
       });
-      const decision = this.decideFor(r, answered, consent, r.override !== undefined);
+      const decision = this.decideFor(
+        r,
+        answered,
+        consent,
+        (r.override?.reason as OverrideReason | undefined) ?? false,
+      );
       const byCategory = new Map(decision.categories.map((d) => [d.category, d]));
 
       const released: FieldMap = {};
