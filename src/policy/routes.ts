@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../http/errors.js';
 import type { AgencyKind } from '../identity/roles.js';
-import { CATEGORY_NAMES, FLAG_TYPES, PURPOSES } from './catalogue.js';
+import { CATEGORY_NAMES, FLAG_TYPES, OVERRIDE_REASONS, PURPOSES } from './catalogue.js';
 import { type ConsentInput, explain } from './decide.js';
 import type { PolicySource } from './store.js';
 
@@ -48,7 +48,8 @@ const ExplainBody = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    override: Type.Optional(Type.Boolean()),
+    // true: an override of any reason a rule accepts; or the reason a request would give.
+    override: Type.Optional(Type.Union([Type.Boolean(), literals(OVERRIDE_REASONS)])),
   },
   { additionalProperties: false },
 );
@@ -113,7 +114,7 @@ export async function policyRoutes(app: FastifyInstance, opts: PolicyRoutesOptio
         purpose: body.purpose,
         categories: body.categories,
         consent: () => consent,
-        override: body.override === true,
+        override: body.override ?? false,
       });
     },
   );
