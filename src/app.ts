@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
+import { consentRoutes } from './consent/index.js';
 import { requestRoutes } from './exchange/index.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
@@ -91,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(registryRoutes, { registry });
   await app.register(policyRoutes, { policies, agencyKind: (id) => registry.activeAgency(id)?.kind });
+  await app.register(consentRoutes, { db: deps.db, ledger, policies, registry });
   await app.register(requestRoutes, {
     db: deps.db,
     ledger,

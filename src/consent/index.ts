@@ -1,2 +1,3 @@
-/** The consent registry (contract section 8): records, and which of them cover a decision. */
-export { type CategoryConsent, type ConsentQuery, consentCoverage } from './records.js';
+/** The consent registry (contract section 8): its routes, and which records cover a decision. */
+export { type CategoryConsent, type ConsentQuery, type ConsentStatus, consentCoverage } from './records.js';
+export { type ConsentRoutesOptions, consentRoutes } from './routes.js';

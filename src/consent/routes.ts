@@ -1,0 +1,315 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { AppError, conflict, type FieldError, notFound } from '../http/errors.js';
+import {
+  checkSubject,
+  isValidNhsNumber,
+  normaliseNhsNumber,
+  type Subject,
+  SubjectSchema,
+} from '../http/subject.js';
+import { AGENCY_KINDS, type Practitioner, practiceRoles, practitionerOf } from '../identity/index.js';
+import {
+  type Ledger,
+  type LedgerEntryInput,
+  type OutboxEventInput,
+  recordedTransaction,
+  type SubjectIdentifiers,
+} from '../ledger/index.js';
+import { CATEGORY_NAMES, type PolicySource, PURPOSES } from '../policy/index.js';
+import type { RegistryView } from '../registry/index.js';
+import type { Db } from '../store/index.js';
+import { type ConsentRecord, findConsent, insertConsent, listConsents, withdrawConsent } from './records.js';
+
+export interface ConsentRoutesOptions {
+  db: Db;
+  ledger: Ledger;
+  policies: PolicySource;
+  registry: RegistryView;
+}
+
+/** One string of a fixed list: a single "must be equal to one of the allowed values" when it is not. */
+const oneOf = <T extends string>(values: readonly T[]) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values] });
+
+const RELATIONSHIPS = ['self', 'parent', 'person_with_parental_responsibility', 'guardian'] as const;
+const STATUSES = ['given', 'refused'] as const;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DateTime = Type.String({ format: 'date-time', maxLength: 40 });
+
+const GivenBy = Type.Object(
+  {
+    relationship: oneOf(RELATIONSHIPS),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+
+const RecordBody = Type.Object(
+  {
+    subject: SubjectSchema,
+    givenBy: GivenBy,
+    status: oneOf(STATUSES),
+    purposes: Type.Array(oneOf(PURPOSES), { minItems: 1, maxItems: PURPOSES.length, uniqueItems: true }),
+    agencies: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+        minItems: 1,
+        maxItems: 200,
+        uniqueItems: true,
+      }),
+    ),
+    categories: Type.Optional(
+      Type.Array(oneOf(CATEGORY_NAMES), { minItems: 1, maxItems: CATEGORY_NAMES.length, uniqueItems: true }),
+    ),
+    validFrom: DateTime,
+    validTo: Type.Optional(DateTime),
+    evidence: Type.String({ minLength: 1, maxLength: 2000 }),
+  },
+  { additionalProperties: false },
+);
+type RecordBodyT = Static<typeof RecordBody>;
+
+const ListQuery = Type.Object(
+  { nhsNumber: SubjectSchema.properties.nhsNumber, pncId: SubjectSchema.properties.pncId },
+  { additionalProperties: false },
+);
+type ListQueryT = Static<typeof ListQuery>;
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+type IdParamsT = Static<typeof IdParams>;
+
+const WithdrawBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 2000 }) },
+  { additionalProperties: false },
+);
+type WithdrawBodyT = Static<typeof WithdrawBody>;
+
+const ConsentView = Type.Object({
+  id: Type.String(),
+  subject: SubjectSchema,
+  givenBy: GivenBy,
+  status: oneOf(STATUSES),
+  purposes: Type.Array(Type.String()),
+  agencies: Type.Optional(Type.Array(Type.String())),
+  categories: Type.Optional(Type.Array(Type.String())),
+  validFrom: Type.String(),
+  validTo: Type.Optional(Type.String()),
+  evidence: Type.String(),
+  recordedBy: Type.Object({ agency: Type.String() }),
+  recordedAt: Type.String(),
+  withdrawn: Type.Optional(
+    Type.Object({ at: Type.String(), reason: Type.String(), byAgency: Type.String() }),
+  ),
+  active: Type.Boolean(),
+});
+type ConsentViewT = Static<typeof ConsentView>;
+
+const RecordReply = Type.Object({ id: Type.String() });
+const WithdrawReply = Type.Object({
+  id: Type.String(),
+  status: Type.Literal('withdrawn'),
+  withdrawnAt: Type.String(),
+});
+
+/** Everyone who acts on cases, in every kind of agency: not the auditor, not the agency_admin. */
+const PRACTICE_ROLES = [...new Set(AGENCY_KINDS.flatMap((k) => practiceRoles(k)))];
+
+const invalid = (errors: FieldError[]) =>
+  new AppError('validation_failed', 'The request is not valid.', { errors });
+
+/** The identifiers the ledger hashes (it stores only the keyed hashes). */
+function identifiersOf(subject: Record<string, unknown>): SubjectIdentifiers {
+  const s = subject as Partial<Subject>;
+  return {
+    ...(s.nhsNumber ? { nhsNumber: s.nhsNumber } : {}),
+    ...(s.pncId ? { pncId: s.pncId } : {}),
+    ...(s.name ? { name: s.name } : {}),
+    ...(s.dateOfBirth ? { dateOfBirth: s.dateOfBirth } : {}),
+    ...(s.expectedDeliveryDate ? { expectedDeliveryDate: s.expectedDeliveryDate } : {}),
+  };
+}
+
+const actorOf = (p: Practitioner) => ({ agency: p.agency, sub: p.sub, role: p.role });
+
+/** In force now: not withdrawn, and validFrom ≤ now < validTo (the bounds consentCoverage uses). */
+function isActive(r: ConsentRecord, now: number): boolean {
+  if (r.withdrawn) return false;
+  if (Date.parse(r.validFrom) > now) return false;
+  return r.validTo === undefined || Date.parse(r.validTo) > now;
+}
+
+/**
+ * The consent registry (contract section 8): record, read by exact identifier, withdraw. Every change
+ * and every read that returns a record is ledgered in the same transaction (fail closed: 503).
+ *
+ * A ledger entry has one `purpose`, a consent record several: the record and its withdrawal are
+ * ledgered as one entry per purpose, so that every entry states its purpose as the contract shows it and
+ * an auditor's subject report says what the consent was for. A read states no purpose; it is ledgered
+ * once per agency whose records it returned, with that agency as counterpart when it is not the reader,
+ * so that the recording agency's auditor sees who read its consent records.
+ */
+export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOptions): Promise<void> {
+  const { db, ledger, policies, registry } = opts;
+  const config = { roles: PRACTICE_ROLES };
+
+  app.post<{ Body: RecordBodyT }>(
+    '/v1/consents',
+    { config, schema: { body: RecordBody, response: { 201: RecordReply } } },
+    async (request, reply) => {
+      const me = practitionerOf(request);
+      const body = request.body;
+      const errors: FieldError[] = [];
+      let subject = body.subject;
+      try {
+        subject = checkSubject(body.subject, '/subject');
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        errors.push(...(err.extras.errors ?? []));
+      }
+      if (body.subject.nhsNumber === undefined && body.subject.pncId === undefined) {
+        errors.push({
+          path: '/subject',
+          message:
+            'a consent needs nhsNumber or pncId: it is applied by exact identifier only, never by name and date of birth',
+        });
+      }
+      body.agencies?.forEach((id, i) => {
+        if (!registry.agency(id))
+          errors.push({ path: `/agencies/${i}`, message: 'is not a registered agency' });
+      });
+      if (body.validTo !== undefined && Date.parse(body.validTo) <= Date.parse(body.validFrom)) {
+        errors.push({ path: '/validTo', message: 'must be after validFrom' });
+      }
+      if (errors.length > 0) throw invalid(errors);
+
+      const policyVersion = policies.current().version;
+      const id = await recordedTransaction(db, async (tx) => {
+        const consentId = await insertConsent(tx, {
+          ...(subject.nhsNumber ? { nhsNumber: subject.nhsNumber } : {}),
+          ...(subject.pncId ? { pncId: subject.pncId } : {}),
+          subject,
+          givenBy: body.givenBy,
+          status: body.status,
+          purposes: body.purposes,
+          ...(body.agencies ? { agencies: body.agencies } : {}),
+          ...(body.categories ? { categories: body.categories } : {}),
+          validFrom: body.validFrom,
+          ...(body.validTo ? { validTo: body.validTo } : {}),
+          evidence: body.evidence,
+          recordedBy: { agency: me.agency, sub: me.sub },
+        });
+        const entries: LedgerEntryInput[] = body.purposes.map((purpose) => ({
+          action: 'consent.recorded',
+          actor: actorOf(me),
+          subject: identifiersOf(subject),
+          purpose,
+          consent: body.status,
+          decision: 'permit',
+          ruleIds: [],
+          policyVersion,
+          ...(body.categories ? { categories: body.categories } : {}),
+        }));
+        await ledger.append(tx, { entries });
+        return consentId;
+      });
+      reply.code(201).header('location', `/v1/consents/${id}`);
+      return { id };
+    },
+  );
+
+  app.get<{ Querystring: ListQueryT }>(
+    '/v1/consents',
+    { config, schema: { querystring: ListQuery, response: { 200: Type.Array(ConsentView) } } },
+    async (request) => {
+      const me = practitionerOf(request);
+      const q = request.query;
+      if ((q.nhsNumber === undefined) === (q.pncId === undefined)) {
+        throw invalid([{ path: 'querystring:/', message: 'give exactly one of nhsNumber and pncId' }]);
+      }
+      let by: { nhsNumber: string } | { pncId: string };
+      if (q.nhsNumber !== undefined) {
+        const nhsNumber = normaliseNhsNumber(q.nhsNumber);
+        if (!isValidNhsNumber(nhsNumber)) {
+          throw invalid([
+            {
+              path: 'querystring:/nhsNumber',
+              message: 'must be 10 digits with a valid modulus-11 check digit',
+            },
+          ]);
+        }
+        by = { nhsNumber };
+      } else {
+        by = { pncId: (q.pncId as string).toUpperCase() };
+      }
+      const policyVersion = policies.current().version;
+      const records = await recordedTransaction(db, async (tx) => {
+        const found = await listConsents(tx, by);
+        if (found.length > 0) {
+          const recorders = [...new Set(found.map((r) => r.recordedBy.agency))];
+          await ledger.append(tx, {
+            entries: recorders.map((agency) => ({
+              action: 'consent.viewed',
+              actor: actorOf(me),
+              ...(agency !== me.agency ? { counterpart: agency } : {}),
+              subject: by,
+              decision: 'permit',
+              ruleIds: [],
+              policyVersion,
+            })),
+          });
+        }
+        return found;
+      });
+      const now = Date.now();
+      // The stored subject is the one checkSubject normalised on the way in.
+      return records.map(
+        (r): ConsentViewT => ({ ...r, subject: r.subject as Subject, active: isActive(r, now) }),
+      );
+    },
+  );
+
+  app.post<{ Params: IdParamsT; Body: WithdrawBodyT }>(
+    '/v1/consents/:id/withdraw',
+    {
+      config,
+      schema: { params: IdParams, body: WithdrawBody, response: { 200: WithdrawReply } },
+    },
+    async (request) => {
+      const me = practitionerOf(request);
+      const { id } = request.params;
+      if (!UUID.test(id)) throw notFound();
+      const policyVersion = policies.current().version;
+      return recordedTransaction(db, async (tx) => {
+        const record = await findConsent(tx, id);
+        if (!record) throw notFound();
+        if (record.withdrawn || !(await withdrawConsent(tx, id, request.body.reason, me.agency))) {
+          throw conflict('The consent is already withdrawn.');
+        }
+        const withdrawn = (await findConsent(tx, id))?.withdrawn;
+        if (!withdrawn) throw new Error('the withdrawal did not take');
+        const entries: LedgerEntryInput[] = record.purposes.map((purpose) => ({
+          action: 'consent.withdrawn',
+          actor: actorOf(me),
+          ...(record.recordedBy.agency !== me.agency ? { counterpart: record.recordedBy.agency } : {}),
+          subject: identifiersOf(record.subject),
+          purpose,
+          consent: record.status,
+          decision: 'permit',
+          ruleIds: [],
+          policyVersion,
+          ...(record.categories ? { categories: record.categories } : {}),
+        }));
+        // The recording agency and every agency the consent names, once each; not the one withdrawing.
+        const recipients = new Set([record.recordedBy.agency, ...(record.agencies ?? [])]);
+        recipients.delete(me.agency);
+        const events: OutboxEventInput[] = [...recipients].map((agency) => ({
+          agency,
+          type: 'consent.withdrawn',
+          data: { consentId: id, withdrawnAt: withdrawn.at, byAgency: me.agency },
+        }));
+        await ledger.append(tx, { entries, events });
+        return { id, status: 'withdrawn' as const, withdrawnAt: withdrawn.at };
+      });
+    },
+  );
+}
