@@ -20,6 +20,7 @@ const NHS_OTHER = '4010232137';
 const NHS_FUTURE = '4857773457';
 const NHS_FAILING = '9990000018';
 const NHS_NOTHING = '9990000026';
+const NHS_RACE = '9990000034';
 const PNC = '2001/0012345X';
 
 const CHILD = {
@@ -218,6 +219,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
         ['validTo before validFrom', { validTo: '2025-12-31T00:00:00Z' }, '/validTo', /after validFrom/],
         ['validTo equal to validFrom', { validTo: '2026-01-01T00:00:00Z' }, '/validTo'],
         ['validFrom not a date-time', { validFrom: '2026-01-01' }, '/validFrom'],
+        ['validFrom without a time zone', { validFrom: '2026-01-01T00:00:00' }, '/validFrom'],
         ['unknown status', { status: 'maybe' }, '/status'],
         [
           'unknown relationship',
@@ -340,6 +342,28 @@ for (const backend of ['postgres', 'pglite'] as const) {
         byAgency: GP,
       });
       t.equal(listed.json[0].active, false);
+
+      // Two withdrawals at once: exactly one takes.
+      const racing = await sw(
+        'POST',
+        '/v1/consents',
+        consentBody({ subject: { type: 'child', nhsNumber: NHS_RACE } }),
+      );
+      t.equal(racing.status, 201);
+      const both = await Promise.all(
+        [CSC, POLICE].map((agency) =>
+          gw.call(
+            agency,
+            agency === CSC ? 'social_worker' : 'police_officer',
+            'POST',
+            `/v1/consents/${racing.json.id}/withdraw`,
+            {
+              reason: 'Asked to.',
+            },
+          ),
+        ),
+      );
+      t.same(both.map((x) => x.status).sort(), [200, 409], 'one 200, one 409');
 
       for (const id of ['00000000-0000-4000-8000-000000000000', 'not-an-id', '1']) {
         const nf = await sw('POST', `/v1/consents/${id}/withdraw`, { reason: 'Asked to.' });
