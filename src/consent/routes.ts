@@ -3,18 +3,24 @@ import type { FastifyInstance } from 'fastify';
 import { AppError, conflict, type FieldError, notFound } from '../http/errors.js';
 import {
   checkSubject,
+  identifiersOf,
   isValidNhsNumber,
   normaliseNhsNumber,
   type Subject,
   SubjectSchema,
 } from '../http/subject.js';
-import { AGENCY_KINDS, type Practitioner, practiceRoles, practitionerOf } from '../identity/index.js';
+import {
+  AGENCY_KINDS,
+  actorOf,
+  type Practitioner,
+  practiceRoles,
+  practitionerOf,
+} from '../identity/index.js';
 import {
   type Ledger,
   type LedgerEntryInput,
   type OutboxEventInput,
   recordedTransaction,
-  type SubjectIdentifiers,
 } from '../ledger/index.js';
 import { CATEGORY_NAMES, type PolicySource, PURPOSES } from '../policy/index.js';
 import type { RegistryView } from '../registry/index.js';
@@ -116,20 +122,6 @@ const PRACTICE_ROLES = [...new Set(AGENCY_KINDS.flatMap((k) => practiceRoles(k))
 
 const invalid = (errors: FieldError[]) =>
   new AppError('validation_failed', 'The request is not valid.', { errors });
-
-/** The identifiers the ledger hashes (it stores only the keyed hashes). */
-function identifiersOf(subject: Record<string, unknown>): SubjectIdentifiers {
-  const s = subject as Partial<Subject>;
-  return {
-    ...(s.nhsNumber ? { nhsNumber: s.nhsNumber } : {}),
-    ...(s.pncId ? { pncId: s.pncId } : {}),
-    ...(s.name ? { name: s.name } : {}),
-    ...(s.dateOfBirth ? { dateOfBirth: s.dateOfBirth } : {}),
-    ...(s.expectedDeliveryDate ? { expectedDeliveryDate: s.expectedDeliveryDate } : {}),
-  };
-}
-
-const actorOf = (p: Practitioner) => ({ agency: p.agency, sub: p.sub, role: p.role });
 
 /** In force now: not withdrawn, and validFrom ≤ now < validTo (the bounds consentCoverage uses). */
 function isActive(r: ConsentRecord, now: number): boolean {
@@ -291,7 +283,7 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
           action: 'consent.withdrawn',
           actor: actorOf(me),
           ...(record.recordedBy.agency !== me.agency ? { counterpart: record.recordedBy.agency } : {}),
-          subject: identifiersOf(record.subject),
+          subject: identifiersOf(record.subject as Partial<Subject>),
           purpose,
           consent: record.status,
           decision: 'permit',

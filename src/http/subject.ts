@@ -42,6 +42,17 @@ export const SubjectSchema = Type.Object(
 
 export type Subject = Static<typeof SubjectSchema>;
 
+/** The identifiers of a subject the ledger hashes (it stores only keyed hashes, never these values). */
+export function identifiersOf(s: Partial<Subject>) {
+  return {
+    ...(s.nhsNumber ? { nhsNumber: s.nhsNumber } : {}),
+    ...(s.pncId ? { pncId: s.pncId } : {}),
+    ...(s.name ? { name: s.name } : {}),
+    ...(s.dateOfBirth ? { dateOfBirth: s.dateOfBirth } : {}),
+    ...(s.expectedDeliveryDate ? { expectedDeliveryDate: s.expectedDeliveryDate } : {}),
+  };
+}
+
 /**
  * The rules JSON Schema cannot express: a valid NHS check digit, and at least one usable identifier
  * (for an unborn child: a parent's name with the expected delivery date). Returns the normalised subject.

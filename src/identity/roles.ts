@@ -44,3 +44,6 @@ export interface Practitioner {
   /** The token's `jti`, kept for the ledger and for tracing. */
   jti: string;
 }
+
+/** The practitioner as a ledger entry's actor. */
+export const actorOf = (p: Practitioner) => ({ agency: p.agency, sub: p.sub, role: p.role });

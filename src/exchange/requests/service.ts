@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { respondBy as respondByRule, UnsupportedYearError, type Within } from '../../calendar/index.js';
 import { consentCoverage } from '../../consent/index.js';
 import { AppError, type DenialReason, type FieldError, notFound } from '../../http/errors.js';
-import { checkSubject, type Subject } from '../../http/subject.js';
-import type { Practitioner } from '../../identity/index.js';
+import { checkSubject, identifiersOf, type Subject } from '../../http/subject.js';
+import { actorOf, type Practitioner } from '../../identity/index.js';
 import {
   type Ledger,
   type LedgerEntryInput,
@@ -52,18 +52,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How far ahead a requester may set its own deadline. */
 const MAX_RESPOND_BY_MS = 366 * 24 * 3600 * 1000;
 
-/** The identifiers the ledger hashes: never the name or date of birth when a stronger one exists. */
-function ledgerSubject(s: Subject) {
-  return {
-    ...(s.nhsNumber ? { nhsNumber: s.nhsNumber } : {}),
-    ...(s.pncId ? { pncId: s.pncId } : {}),
-    ...(s.name ? { name: s.name } : {}),
-    ...(s.dateOfBirth ? { dateOfBirth: s.dateOfBirth } : {}),
-    ...(s.expectedDeliveryDate ? { expectedDeliveryDate: s.expectedDeliveryDate } : {}),
-  };
-}
-
-const actorOf = (p: Practitioner) => ({ agency: p.agency, sub: p.sub, role: p.role });
 const unique = (xs: Iterable<string>) => [...new Set(xs)];
 
 /** The request's overall consent outcome: the one a reader most needs to know about wins. */
@@ -86,6 +74,19 @@ function refusalsOf(decisions: CategoryDecision[]): RefusalT[] {
       ...(d.ruleIds[0] ? { ruleId: d.ruleIds[0] } : {}),
       message: d.message,
     }));
+}
+
+/** What every entry about an existing request says: who acts, towards whom, about whom, for what. */
+function aboutRequest(r: InfoRequest, p: Practitioner, policyVersion: string) {
+  return {
+    actor: actorOf(p),
+    counterpart: p.agency === r.toAgency ? r.fromAgency : r.toAgency,
+    requestId: r.id,
+    ...(r.caseReference ? { caseReference: r.caseReference } : {}),
+    subject: identifiersOf(r.subject),
+    purpose: r.purpose,
+    policyVersion,
+  };
 }
 
 function statusOf(r: InfoRequest, now: Date): RequestStatus {
@@ -181,7 +182,7 @@ export class RequestService {
     const base = {
       actor: actorOf(p),
       counterpart: holder.id,
-      subject: ledgerSubject(subject),
+      subject: identifiersOf(subject),
       purpose: body.purpose,
       ...(body.caseReference ? { caseReference: body.caseReference } : {}),
     };
@@ -350,18 +351,12 @@ export class RequestService {
         await this.deps.ledger.append(tx, {
           entries: [
             {
+              ...aboutRequest(r, p, this.deps.policies.current().version),
               action: 'disclosure.viewed',
-              actor: actorOf(p),
-              counterpart: r.toAgency,
-              requestId: r.id,
-              ...(r.caseReference ? { caseReference: r.caseReference } : {}),
-              subject: ledgerSubject(r.subject),
-              purpose: r.purpose,
               lawfulBasis: r.lawfulBasis,
               consent: r.consent.status,
               decision: 'permit',
               ruleIds: [],
-              policyVersion: this.deps.policies.current().version,
               fields: r.released ?? {},
               categories: releasedCategories,
             },
@@ -483,15 +478,7 @@ export class RequestService {
       });
       const releasedDecisions = Object.keys(released).map((c) => byCategory.get(c)!);
       const policyDenied = Object.keys(withheldByPolicy).filter((c) => !released[c]);
-      const base = {
-        actor: actorOf(p),
-        counterpart: r.fromAgency,
-        requestId: r.id,
-        ...(r.caseReference ? { caseReference: r.caseReference } : {}),
-        subject: ledgerSubject(r.subject),
-        purpose: r.purpose,
-        policyVersion: decision.policyVersion,
-      };
+      const base = aboutRequest(r, p, decision.policyVersion);
       const entries: LedgerEntryInput[] = [
         {
           ...base,
@@ -535,16 +522,10 @@ export class RequestService {
       await this.deps.ledger.append(tx, {
         entries: [
           {
+            ...aboutRequest(r, p, this.deps.policies.current().version),
             action: 'request.declined',
-            actor: actorOf(p),
-            counterpart: r.fromAgency,
-            requestId: r.id,
-            ...(r.caseReference ? { caseReference: r.caseReference } : {}),
-            subject: ledgerSubject(r.subject),
-            purpose: r.purpose,
             decision: 'deny',
             ruleIds: [],
-            policyVersion: this.deps.policies.current().version,
             categories: r.granted,
             reason: body.reason,
           },
