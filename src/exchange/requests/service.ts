@@ -461,7 +461,10 @@ export class RequestService {
         const d = byCategory.get(category);
         const fields = d?.decision === 'permit' ? d.fields : [];
         const filtered = filterPayload(payload, fields);
-        if (filtered.releasedPaths.length > 0) {
+        // A permitted answer that holds nothing (`{ items: [] }`: no incidents on record) is an answer
+        // too, and must reach the requester rather than vanish as if the category had not been answered.
+        const emptyAnswer = d?.decision === 'permit' && filtered.withheldPaths.length === 0;
+        if (filtered.releasedPaths.length > 0 || emptyAnswer) {
           out[category] = filtered.released;
           released[category] = filtered.releasedPaths;
         }
