@@ -1,6 +1,7 @@
 import { type Config, ConfigError, loadConfig } from '../config/index.js';
 import { CaExistsError, RegistryInputError } from '../registry/index.js';
 import { AUDIT_USAGE, auditCommand } from './audit.js';
+import { DEMO_USAGE, demoCommand } from './demo.js';
 import { type CliIo, processIo, UsageError } from './io.js';
 import { runPolicyCommand } from './policy.js';
 import { agencyCommand, caCommand, certCommand, tokenCommand } from './registry.js';
@@ -16,6 +17,7 @@ const USAGE = `usage: sgw <command>
   token --agency ID --sub SUB --role ROLE [--name N] [--ttl S]
   policy check [DIR] | test [DIR] | explain --from-kind K --role R --to-kind K --purpose P --categories a,b
 ${AUDIT_USAGE}
+  ${DEMO_USAGE}
 Configuration comes from the environment (PORT, HOST, DATABASE_URL, REDIS_URL, SGW_DATA_DIR,
 SGW_CERTS_DIR, SGW_POLICIES_DIR, SGW_GATEWAY_ID, LOG_LEVEL).`;
 
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   token: tokenCommand,
   policy: (args, config, io) => runPolicyCommand(args, io, config.policiesDir),
   audit: auditCommand,
+  demo: demoCommand,
 };
 
 export async function runCli(argv: string[], io: CliIo = processIo, env = process.env): Promise<number> {
