@@ -77,7 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: anything else is 415.
   app.removeContentTypeParser('text/plain');
 
-  const applyRateLimits = await registerRateLimits(app, deps.redis, config.rateLimits);
+  const applyRateLimits = await registerRateLimits(app, deps.redis, config.rateLimits, config.gatewayId);
   await registerIdentityWall(app, {
     registry: deps.registry,
     gatewayId: config.gatewayId,

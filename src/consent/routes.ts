@@ -9,13 +9,7 @@ import {
   type Subject,
   SubjectSchema,
 } from '../http/subject.js';
-import {
-  AGENCY_KINDS,
-  actorOf,
-  type Practitioner,
-  practiceRoles,
-  practitionerOf,
-} from '../identity/index.js';
+import { AGENCY_KINDS, actorOf, practiceRoles, practitionerOf } from '../identity/index.js';
 import {
   type Ledger,
   type LedgerEntryInput,

@@ -72,8 +72,11 @@ export async function registerRateLimits(
   app: FastifyInstance,
   redis: Redis,
   limits: RateLimits,
+  gatewayId: string,
 ): Promise<(request: FastifyRequest) => Promise<void>> {
-  await app.register(rateLimit, { global: false, store: fallbackStore(redis, new MemoryWindows()) });
+  // Keyed by gateway id: gateways of one deployment share counters, other deployments on the same Redis do not.
+  const store = fallbackStore(redis, new MemoryWindows(), `sgw:rl:${gatewayId}:`);
+  await app.register(rateLimit, { global: false, store });
   const minute = 60_000;
   const perPractitioner = app.createRateLimit({
     keyGenerator: (req) => `p:${req.practitioner.agency}:${req.practitioner.sub}`,
