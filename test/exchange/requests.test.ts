@@ -53,6 +53,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
         granted: ['mappa', 'offence_summary', 'supervising_officer'],
         refused: [],
         consent: { status: 'not_required', basis: 'lawful basis without consent' },
+        caseReference: 'CASE-0042',
       });
       t.ok(created.json.lawfulBasis.includes('Children Act 1989 s47'));
       // s47-probation: respondWithin one working day, to the end of that day in London.
@@ -192,6 +193,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
       const nhs = nhsNumber(2);
       const created = await h.ask(requestBody({ to: GP, subject: child(nhs), categories: ['registration'] }));
       t.equal(created.status, 201, created.text);
+      t.notOk('caseReference' in created.json, 'no caseReference given, none echoed');
       const id = created.json.id;
       const declined = await h.gp('POST', `/v1/requests/${id}/decline`, { reason: 'Not registered here.' });
       t.equal(declined.status, 200, declined.text);

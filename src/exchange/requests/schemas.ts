@@ -57,6 +57,8 @@ export const CreateRequestReply = Type.Object({
   lawfulBasis: Type.Array(Type.String()),
   consent: ConsentOutcome,
   policyVersion: Type.String(),
+  // Echoed back (contract section 3), so that the requester can tie the request to its own file.
+  caseReference: Type.Optional(Type.String()),
 });
 
 export const RequestParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

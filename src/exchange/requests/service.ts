@@ -308,6 +308,7 @@ export class RequestService {
           lawfulBasis: decision.lawfulBasis,
           consent: consentOutcome,
           policyVersion: decision.policyVersion,
+          ...(body.caseReference ? { caseReference: body.caseReference } : {}),
         },
       };
     }).then((result) => {
