@@ -366,5 +366,34 @@ for (const backend of ['postgres', 'pglite'] as const) {
       );
       t.notOk(entries.find((e) => e.action === 'response.released')?.fields?.registration);
     });
+
+    t.test('every consent withdrawn before the answer: nothing released, no consent claimed', async (t) => {
+      const nhs = nhsNumber(31);
+      const id = await h.recordConsent(nhs, { categories: ['registration', 'missed_appointments'] });
+      const r = await h.ask(s17(nhs, { categories: ['registration', 'missed_appointments'] }));
+      t.equal(r.status, 201, r.text);
+      await h.withdrawConsent(id);
+      const answer = await h.gp('POST', `/v1/requests/${r.json.id}/response`, {
+        data: { registration: PAYLOADS.registration, missed_appointments: PAYLOADS.missed_appointments },
+      });
+      t.equal(answer.status, 200, answer.text);
+      t.same(answer.json.released, {});
+      t.same(Object.keys(answer.json.withheldByPolicy).sort(), ['missed_appointments', 'registration']);
+      const read = await h.sw('GET', `/v1/requests/${r.json.id}`);
+      t.same(read.json.response.data, {});
+      const entries = await h.audit(CSC, `nhsNumber=${nhs}`);
+      t.equal(entries.filter((e) => e.action === 'disclosure.viewed').length, 0, 'nothing to view');
+      const released = entries.find((e) => e.action === 'response.released');
+      t.same(released?.categories, [], 'the answer is on record, with nothing released');
+      t.notOk(released?.consent, 'and it claims no consent basis for what it did not release');
+      t.match(
+        entries.find((e) => e.action === 'response.withheld'),
+        {
+          decision: 'deny',
+          ruleIds: ['s17-health'],
+          categories: ['registration', 'missed_appointments'],
+        },
+      );
+    });
   });
 }

@@ -488,7 +488,8 @@ export class RequestService {
           ...base,
           action: 'response.released',
           lawfulBasis: unique(releasedDecisions.flatMap((d) => d.lawfulBasis)),
-          consent: overallConsent(releasedDecisions).status,
+          // Nothing released rests on no consent basis: overallConsent([]) would say `not_required`.
+          ...(releasedDecisions.length > 0 ? { consent: overallConsent(releasedDecisions).status } : {}),
           decision: 'permit',
           ruleIds: unique(releasedDecisions.flatMap((d) => d.ruleIds)),
           fields: released,
