@@ -7,6 +7,7 @@ import { AGENCIES, startTestGateway } from '../helpers/gateway.js';
  * Run on both backends.
  */
 const CHILD = { type: 'child', nhsNumber: '943 476 5919', name: { given: 'Sam', family: 'Example' } };
+const SIBLING = { type: 'child', nhsNumber: '4010232137' };
 const ADULT = { type: 'adult', pncId: '2001/0012345x', name: { given: 'Alex', family: 'Example' } };
 
 for (const backend of ['postgres', 'pglite'] as const) {
@@ -16,8 +17,9 @@ for (const backend of ['postgres', 'pglite'] as const) {
     const sw = (method: string, path: string, body?: unknown) =>
       gw.call(csc, 'social_worker', method, path, body);
 
-    const ask = async (to: string, subject: unknown, categories: string[]) => {
+    const ask = async (to: string, subject: unknown, categories: string[], extra: object = {}) => {
       const r = await sw('POST', '/v1/requests', {
+        ...extra,
         to,
         subject,
         purpose: 's47_enquiry',
@@ -28,10 +30,13 @@ for (const backend of ['postgres', 'pglite'] as const) {
       return r;
     };
 
-    // Police: incidents granted; intelligence refused by the explicit deny rule.
-    const police = await ask(AGENCIES.police.id, CHILD, ['incidents', 'intelligence']);
+    // Police: incidents and convictions granted; intelligence refused by the explicit deny rule. The
+    // child's sibling is named as a related child.
+    const police = await ask(AGENCIES.police.id, CHILD, ['incidents', 'convictions', 'intelligence'], {
+      relatedChildren: [SIBLING],
+    });
     t.equal(police.status, 201, police.text);
-    t.same(police.json.granted, ['incidents']);
+    t.same(police.json.granted, ['incidents', 'convictions']);
     t.equal(police.json.refused.length, 1);
     t.match(police.json.refused[0], {
       category: 'intelligence',
@@ -97,6 +102,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
             ],
           },
         },
+        withheld: [{ category: 'convictions', reason: 'Awaiting a charging decision' }],
       },
     );
     t.equal(policeAnswer.status, 200, policeAnswer.text);
@@ -175,6 +181,11 @@ for (const backend of ['postgres', 'pglite'] as const) {
     t.same(read.json.response.data.mappa, { category: 1, level: 2, leadAgency: 'probation' });
     t.notOk(read.json.response.data.offence_summary);
     t.notOk(read.json.response.withheldByPolicy, 'the requester does not see what was withheld');
+    const policeRead = await sw('GET', `/v1/requests/${police.json.id}`);
+    t.same(policeRead.json.response.withheld, [
+      { category: 'convictions', reason: 'Awaiting a charging decision' },
+    ]);
+    t.same(Object.keys(policeRead.json.response.data), ['incidents']);
     const gpRead = await sw('GET', `/v1/requests/${gp.json.id}`);
     t.equal(gpRead.json.status, 'declined');
     t.notOk(gpRead.json.response);
@@ -204,6 +215,26 @@ for (const backend of ['postgres', 'pglite'] as const) {
     t.equal(viewed.length, 1, 'one read, one entry');
     t.match(viewed[0], { actor: { agency: csc, role: 'social_worker' }, counterpart: AGENCIES.probation.id });
     t.equal(byAction('disclosure.viewed', gp.json.id).length, 0, 'nothing released, nothing viewed');
+    t.match(byAction('response.withheld', police.json.id), [
+      {
+        actor: { agency: AGENCIES.police.id },
+        decision: 'deny',
+        categories: ['convictions'],
+        reason: 'Awaiting a charging decision',
+      },
+    ]);
+    const siblingReport = await gw.call(
+      csc,
+      'auditor',
+      'GET',
+      `/v1/audit/subject-report?nhsNumber=${SIBLING.nhsNumber}`,
+    );
+    t.equal(siblingReport.status, 200);
+    t.same(
+      siblingReport.json.entries.map((e: { action: string }) => e.action),
+      ['request.related_child'],
+      'a related child is findable by its own identifiers',
+    );
     const declined = byAction('request.declined', gp.json.id)[0];
     t.match(declined, { decision: 'deny', reason: 'Not registered with this practice' });
     t.notOk(JSON.stringify(entries).includes('9434765919'), 'no NHS number in the ledger');

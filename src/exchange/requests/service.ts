@@ -258,6 +258,20 @@ export class RequestService {
         },
       ];
       if (denied.length > 0) entries.push(refusalEntry(id));
+      // The related children's details go to the holder too: each is findable in the ledger by its own
+      // identifiers (a subject report on a sibling shows this request).
+      for (const child of relatedChildren ?? []) {
+        entries.push({
+          ...base,
+          subject: identifiersOf(child),
+          action: 'request.related_child',
+          requestId: id,
+          decision: 'permit',
+          ruleIds: unique(permitted.flatMap((d) => d.ruleIds)),
+          policyVersion: decision.policyVersion,
+          categories: decision.granted,
+        });
+      }
       const events: OutboxEventInput[] = [
         {
           agency: holder.id,
@@ -503,6 +517,17 @@ export class RequestService {
           decision: 'deny',
           ruleIds: unique(policyDenied.flatMap((c) => byCategory.get(c)?.ruleIds ?? [])),
           categories: policyDenied,
+        });
+      }
+      // The holder's own decisions not to share a category are records too, each with its reason.
+      for (const w of body.withheld ?? []) {
+        entries.push({
+          ...base,
+          action: 'response.withheld',
+          decision: 'deny',
+          ruleIds: [],
+          categories: [w.category],
+          reason: w.reason,
         });
       }
       await this.deps.ledger.append(tx, {
