@@ -262,6 +262,18 @@ t.test('requests: policy outcomes and validation (postgres)', async (t) => {
         );
       }
       t.equal(await h.requestsFor(nhs), count, 'nothing stored');
+      // A bad deadline is bad input whatever the policy would decide: 400 before any 403.
+      await expectInvalid(
+        t,
+        await h.ask(
+          requestBody({
+            subject: child(nhs),
+            categories: ['intelligence'],
+            respondBy: new Date(Date.now() - 60_000).toISOString(),
+          }),
+        ),
+        '/respondBy',
+      );
     });
   });
 

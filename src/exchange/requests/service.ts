@@ -141,18 +141,23 @@ export class RequestService {
     });
   }
 
-  private deadline(body: CreateRequestBodyT, within: Within | undefined, now: Date): Date {
-    if (body.respondBy !== undefined) {
-      const at = new Date(body.respondBy);
-      const errors: FieldError[] = [];
-      if (Number.isNaN(at.getTime()) || at.getTime() <= now.getTime()) {
-        errors.push({ path: '/respondBy', message: 'must be a time in the future' });
-      } else if (at.getTime() - now.getTime() > MAX_RESPOND_BY_MS) {
-        errors.push({ path: '/respondBy', message: 'must be within a year' });
-      }
-      if (errors.length > 0) throw new AppError('validation_failed', 'The request is not valid.', { errors });
-      return at;
+  /** A requester's own deadline: in the future and within a year. Checked before anything is decided. */
+  private requestedDeadline(respondBy: string | undefined, now: Date): Date | undefined {
+    if (respondBy === undefined) return undefined;
+    const at = new Date(respondBy);
+    let message: string | undefined;
+    if (Number.isNaN(at.getTime()) || at.getTime() <= now.getTime()) message = 'must be a time in the future';
+    else if (at.getTime() - now.getTime() > MAX_RESPOND_BY_MS) message = 'must be within a year';
+    if (message) {
+      throw new AppError('validation_failed', 'The request is not valid.', {
+        errors: [{ path: '/respondBy', message }],
+      });
     }
+    return at;
+  }
+
+  /** The strictest matching rule's respondWithin, or the configured default, in working days. */
+  private ruleDeadline(within: Within | undefined, now: Date): Date {
     try {
       return respondByRule(now, within ?? { workingDays: this.deps.defaultRespondWorkingDays });
     } catch (err) {
@@ -178,6 +183,7 @@ export class RequestService {
     const subject = checkSubject(body.subject, '/subject');
     const relatedChildren = body.relatedChildren?.map((c, i) => checkSubject(c, `/relatedChildren/${i}`));
     const now = new Date();
+    const requested = this.requestedDeadline(body.respondBy, now);
     const route = { fromKind: p.kind, fromRole: p.role, toKind: holder.kind, purpose: body.purpose };
     const base = {
       actor: actorOf(p),
@@ -216,7 +222,7 @@ export class RequestService {
       }
 
       const id = randomUUID();
-      const respondBy = this.deadline(body, decision.respondWithin, now);
+      const respondBy = requested ?? this.ruleDeadline(decision.respondWithin, now);
       const consentOutcome = overallConsent(permitted);
       const overridden = permitted.filter((d) => d.consentStatus?.status === 'overridden');
       await insertRequest(tx, {
