@@ -7,6 +7,7 @@ import { openPostgres } from './postgres.js';
 export type { Db, Queryable, Row } from './db.js';
 export { StoreUnavailableError } from './db.js';
 export { migrate } from './migrate.js';
+export { EmbeddedDatabaseBusyError } from './pglite.js';
 export { openRedis, redisSettled } from './redis.js';
 
 /** PostgreSQL when DATABASE_URL is set, the embedded PGlite otherwise; migrated before it is returned. */

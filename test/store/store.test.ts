@@ -1,9 +1,15 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { type Db, migrate, openStore, StoreUnavailableError } from '../../src/store/index.js';
+import {
+  type Db,
+  EmbeddedDatabaseBusyError,
+  migrate,
+  openStore,
+  StoreUnavailableError,
+} from '../../src/store/index.js';
 import { MIGRATIONS, type Migration } from '../../src/store/migrations/index.js';
 import { openPglite } from '../../src/store/pglite.js';
 import { openPostgres } from '../../src/store/postgres.js';
@@ -322,4 +328,24 @@ t.test('PostgreSQL going away mid-transaction is a StoreUnavailableError, not a 
     t.type(err, StoreUnavailableError);
   }
   t.same(await db.query('SELECT 1 AS ok'), [{ ok: 1 }]);
+});
+
+t.test('pglite: one process at a time; a lock left by a dead process is taken over', async (t) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sgw-pglite-lock-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const lock = path.join(dataDir, 'sgw.lock');
+
+  // Another live process holds it (the test's parent stands in for a running gateway).
+  writeFileSync(lock, String(process.ppid));
+  const err = await openPglite(dataDir).catch((e: unknown) => e);
+  t.type(err, EmbeddedDatabaseBusyError);
+  t.match((err as Error).message, new RegExp(`open in process ${process.ppid}`));
+
+  // A process that has exited leaves a stale lock: taken over, and released on close.
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+  writeFileSync(lock, String(dead));
+  const db = await openPglite(dataDir);
+  t.equal(readFileSync(lock, 'utf8'), String(process.pid), 'held by this process while open');
+  await db.close();
+  t.notOk(existsSync(lock), 'released on close');
 });
