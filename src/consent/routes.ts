@@ -87,14 +87,15 @@ type WithdrawBodyT = Static<typeof WithdrawBody>;
 const ConsentView = Type.Object({
   id: Type.String(),
   subject: SubjectSchema,
-  givenBy: GivenBy,
+  // Who gave it, by name, and the evidence are the recording agency's: other agencies see the relationship.
+  givenBy: Type.Object({ relationship: oneOf(RELATIONSHIPS), name: Type.Optional(Type.String()) }),
   status: oneOf(STATUSES),
   purposes: Type.Array(Type.String()),
   agencies: Type.Optional(Type.Array(Type.String())),
   categories: Type.Optional(Type.Array(Type.String())),
   validFrom: Type.String(),
   validTo: Type.Optional(Type.String()),
-  evidence: Type.String(),
+  evidence: Type.Optional(Type.String()),
   recordedBy: Type.Object({ agency: Type.String() }),
   recordedAt: Type.String(),
   withdrawn: Type.Optional(
@@ -116,6 +117,27 @@ const PRACTICE_ROLES = [...new Set(AGENCY_KINDS.flatMap((k) => practiceRoles(k))
 
 const invalid = (errors: FieldError[]) =>
   new AppError('validation_failed', 'The request is not valid.', { errors });
+
+/**
+ * Whose business a consent is: the agency that recorded it, the agencies it names, or every agency when
+ * it names none (it then governs sharing by any of them).
+ */
+function concerns(r: ConsentRecord, agency: string): boolean {
+  return r.recordedBy.agency === agency || !r.agencies || r.agencies.includes(agency);
+}
+
+/** What another agency sees of a record: not the name of who gave it, not the evidence. */
+function viewFor(r: ConsentRecord, agency: string, now: number): ConsentViewT {
+  const { evidence, givenBy, ...rest } = r;
+  const own = r.recordedBy.agency === agency;
+  return {
+    ...rest,
+    subject: r.subject as Subject,
+    givenBy: own ? givenBy : { relationship: givenBy.relationship },
+    ...(own ? { evidence } : {}),
+    active: isActive(r, now),
+  };
+}
 
 /** In force now: not withdrawn, and validFrom ≤ now < validTo (the bounds consentCoverage uses). */
 function isActive(r: ConsentRecord, now: number): boolean {
@@ -229,7 +251,7 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
       }
       const policyVersion = policies.current().version;
       const records = await recordedTransaction(db, async (tx) => {
-        const found = await listConsents(tx, by);
+        const found = (await listConsents(tx, by)).filter((r) => concerns(r, me.agency));
         if (found.length > 0) {
           const recorders = [...new Set(found.map((r) => r.recordedBy.agency))];
           await ledger.append(tx, {
@@ -248,9 +270,7 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
       });
       const now = Date.now();
       // The stored subject is the one checkSubject normalised on the way in.
-      return records.map(
-        (r): ConsentViewT => ({ ...r, subject: r.subject as Subject, active: isActive(r, now) }),
-      );
+      return records.map((r) => viewFor(r, me.agency, now));
     },
   );
 
@@ -267,7 +287,8 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
       const policyVersion = policies.current().version;
       return recordedTransaction(db, async (tx) => {
         const record = await findConsent(tx, id);
-        if (!record) throw notFound();
+        // Only an agency the consent concerns may withdraw it; to any other it does not exist.
+        if (!record || !concerns(record, me.agency)) throw notFound();
         if (record.withdrawn || !(await withdrawConsent(tx, id, request.body.reason, me.agency))) {
           throw conflict('The consent is already withdrawn.');
         }
@@ -279,7 +300,8 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
           ...(record.recordedBy.agency !== me.agency ? { counterpart: record.recordedBy.agency } : {}),
           subject: identifiersOf(record.subject as Partial<Subject>),
           purpose,
-          consent: record.status,
+          // What the consent is now; the record keeps what it was.
+          consent: 'withdrawn',
           decision: 'permit',
           ruleIds: [],
           policyVersion,

@@ -46,7 +46,13 @@ export function serializeError(err: unknown): {
   const out: { type: string; message: string; stack: string; code?: string } = {
     type: e?.name ?? typeof err,
     message: '[withheld]',
-    stack: e?.stack?.split('\n').slice(1, 8).join('\n') ?? '',
+    // Frames only: a message can run over several lines, and its later lines can quote values.
+    stack:
+      e?.stack
+        ?.split('\n')
+        .filter((line) => /^\s+at /.test(line))
+        .slice(0, 7)
+        .join('\n') ?? '',
   };
   if (typeof e?.code === 'string') out.code = e.code;
   return out;

@@ -70,6 +70,13 @@ export function toAppError(error: FastifyError | AppError | Error, request: Fast
         errors: [{ path: '/', message: 'body is not valid JSON' }],
       });
   }
+  // SQLSTATE class 22, "data exception": a value that passed its schema but that PostgreSQL cannot take
+  // (a date-time in year 0, a number out of range). The client's input, not our fault; never its value.
+  if (typeof fe.code === 'string' && /^22[0-9A-Z]{3}$/.test(fe.code) && 'severity' in fe) {
+    return new AppError('validation_failed', 'A value is out of range.', {
+      errors: [{ path: '/', message: 'a value is out of the range the gateway can store' }],
+    });
+  }
   if (fe.statusCode === 400) {
     return new AppError('validation_failed', 'The request is malformed.', {
       errors: [{ path: '/', message: 'malformed request' }],

@@ -183,7 +183,19 @@ export const CATEGORIES = {
     schema: object(
       {
         flag: enumOf(...FLAG_TYPES),
-        details: { type: 'object', maxProperties: 50 },
+        // Free-form, but flat: named scalar facts (`details.level`), nothing a filter must descend into.
+        details: {
+          type: 'object',
+          maxProperties: 50,
+          additionalProperties: {
+            anyOf: [
+              { type: 'string', maxLength: 2000 },
+              { type: 'number' },
+              { type: 'boolean' },
+              { type: 'null' },
+            ],
+          },
+        },
         contact: contactSchema,
       },
       ['flag', 'contact'],

@@ -108,16 +108,17 @@ for (const backend of ['postgres', 'pglite'] as const) {
         t.equal(r.status, 200, r.text);
         t.equal(r.json.length, 1, q);
         const c = r.json[0];
+        // A named agency sees the record, but not who gave it by name, nor the evidence: those are the
+        // recording agency's.
         t.same(c, {
           id: consentId,
           subject: { ...CHILD, nhsNumber: NHS },
-          givenBy: { relationship: 'parent', name: 'Jo Example' },
+          givenBy: { relationship: 'parent' },
           status: 'given',
           purposes: ['early_help', 's17_assessment'],
           agencies: [GP, POLICE],
           categories: ['registration', 'attendances'],
           validFrom: '2026-01-01T00:00:00.000Z',
-          evidence: 'Signed consent form, scanned to the case file.',
           recordedBy: { agency: CSC },
           recordedAt: c.recordedAt,
           active: true,
@@ -125,6 +126,12 @@ for (const backend of ['postgres', 'pglite'] as const) {
         t.match(c.recordedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         t.ok(Math.abs(Date.parse(c.recordedAt) - Date.now()) < 60_000, 'recorded just now');
       }
+      const own = await sw('GET', `/v1/consents?nhsNumber=${NHS}`);
+      t.same(own.json[0].givenBy, { relationship: 'parent', name: 'Jo Example' }, 'the recorder sees all');
+      t.equal(own.json[0].evidence, 'Signed consent form, scanned to the case file.');
+      const outsider = await gw.call(PROBATION, 'probation_officer', 'GET', `/v1/consents?nhsNumber=${NHS}`);
+      t.equal(outsider.status, 200);
+      t.same(outsider.json, [], 'an agency the consent does not concern sees nothing of it');
       const none = await sw('GET', `/v1/consents?nhsNumber=${NHS_OTHER}`);
       t.equal(none.status, 200);
       t.same(none.json, []);
@@ -392,20 +399,30 @@ for (const backend of ['postgres', 'pglite'] as const) {
           t.same(e.data, { consentId, withdrawnAt: listed.json[0].withdrawn.at, byAgency: GP });
         }
 
-        // Recorded by CSC naming CSC itself and GP, withdrawn by police: CSC once, and GP.
+        // Recorded by CSC naming CSC itself and GP: police, not concerned, cannot withdraw it (404); GP
+        // withdraws, and CSC is told once.
         const named = await sw(
           'POST',
           '/v1/consents',
           consentBody({ subject: { type: 'child', nhsNumber: NHS_OTHER }, agencies: [CSC, GP] }),
         );
         t.equal(named.status, 201);
-        const w = await gw.call(POLICE, 'police_officer', 'POST', `/v1/consents/${named.json.id}/withdraw`, {
+        const stranger = await gw.call(
+          POLICE,
+          'police_officer',
+          'POST',
+          `/v1/consents/${named.json.id}/withdraw`,
+          { reason: 'Told by the parent.' },
+        );
+        t.equal(stranger.status, 404);
+        t.equal(stranger.json.code, 'not_found');
+        const w = await gw.call(GP, 'gp', 'POST', `/v1/consents/${named.json.id}/withdraw`, {
           reason: 'Told by the parent.',
         });
         t.equal(w.status, 200);
         t.same(
           (await events(named.json.id)).map((e) => e.agency_id),
-          [CSC, GP],
+          [CSC],
         );
 
         // Recorded and withdrawn by CSC, naming no agency: nobody else to tell.
@@ -482,7 +499,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
           actor: { agency: GP, role: 'gp' },
           counterpart: CSC,
           subjectRef,
-          consent: 'given',
+          consent: 'withdrawn',
           decision: 'permit',
           policyVersion,
           categories: ['registration', 'attendances'],

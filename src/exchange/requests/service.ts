@@ -89,6 +89,26 @@ function aboutRequest(r: InfoRequest, p: Practitioner, policyVersion: string) {
   };
 }
 
+/**
+ * What of one category's payload a decision lets through. For `flags` the fields depend on the flag
+ * type: a type the rule does not cover releases nothing. A permitted answer that holds nothing
+ * (`{ items: [] }`: no incidents on record) is an answer too, and is shown rather than dropped.
+ */
+function releaseOf(d: CategoryDecision | undefined, payload: unknown) {
+  let fields: readonly string[] = [];
+  if (d?.decision === 'permit') {
+    const flag = (payload as { flag?: unknown } | null)?.flag;
+    fields = d.flagFields
+      ? typeof flag === 'string'
+        ? (d.flagFields[flag as keyof typeof d.flagFields] ?? [])
+        : []
+      : d.fields;
+  }
+  const filtered = filterPayload(payload, fields);
+  const emptyAnswer = d?.decision === 'permit' && filtered.withheldPaths.length === 0;
+  return { ...filtered, shown: filtered.releasedPaths.length > 0 || emptyAnswer };
+}
+
 function statusOf(r: InfoRequest, now: Date): RequestStatus {
   if (r.status === 'awaiting_response' && r.respondBy.getTime() < now.getTime()) return 'overdue';
   return r.status;
@@ -367,23 +387,51 @@ export class RequestService {
       const isHolder = r.toAgency === p.agency;
       const view = this.view(r, isHolder);
       const releasedCategories = Object.keys(r.released ?? {});
-      if (!isHolder && r.status === 'responded' && releasedCategories.length > 0) {
-        // Each practitioner read of released data is a disclosure to that practitioner, ledgered with it.
-        await this.deps.ledger.append(tx, {
-          entries: [
-            {
-              ...aboutRequest(r, p, this.deps.policies.current().version),
-              action: 'disclosure.viewed',
-              lawfulBasis: r.lawfulBasis,
-              consent: r.consent.status,
-              decision: 'permit',
-              ruleIds: [],
-              fields: r.released ?? {},
-              categories: releasedCategories,
-            },
-          ],
-        });
+      if (isHolder || r.status !== 'responded' || releasedCategories.length === 0) return view;
+
+      // Each read is a disclosure to this practitioner, decided for this practitioner: another role of
+      // the requesting agency sees only what the policy gives that role, and a consent withdrawn or a
+      // rule changed since the release counts now.
+      const consent = await this.consentLookup(tx, {
+        subject: r.subject,
+        purpose: r.purpose,
+        holder: r.toAgency,
+        categories: releasedCategories,
+        ...(r.consentClaim ? { claim: r.consentClaim } : {}),
+      });
+      const decision = this.decideFor(
+        { ...r, fromRole: p.role },
+        releasedCategories,
+        consent,
+        (r.override?.reason as OverrideReason | undefined) ?? false,
+      );
+      const byCategory = new Map(decision.categories.map((d) => [d.category, d]));
+      const data: Record<string, unknown> = {};
+      const fields: FieldMap = {};
+      for (const category of releasedCategories) {
+        const shown = releaseOf(byCategory.get(category), r.responseData?.[category]);
+        if (!shown.shown) continue;
+        data[category] = shown.released;
+        // In the order recorded at release (the stored copy's key order is PostgreSQL's, not the payload's).
+        fields[category] = (r.released?.[category] ?? []).filter((f) => shown.releasedPaths.includes(f));
       }
+      if (view.response) view.response.data = data;
+      const shownDecisions = Object.keys(fields).map((c) => byCategory.get(c)!);
+      await this.deps.ledger.append(tx, {
+        entries: [
+          {
+            ...aboutRequest(r, p, decision.policyVersion),
+            // A read that shows nothing is a refusal, and a record too.
+            action: shownDecisions.length > 0 ? 'disclosure.viewed' : 'disclosure.refused',
+            lawfulBasis: unique(shownDecisions.flatMap((d) => d.lawfulBasis)),
+            ...(shownDecisions.length > 0 ? { consent: overallConsent(shownDecisions).status } : {}),
+            decision: shownDecisions.length > 0 ? 'permit' : 'deny',
+            ruleIds: unique(decision.categories.flatMap((d) => d.ruleIds)),
+            fields,
+            categories: Object.keys(fields),
+          },
+        ],
+      });
       return view;
     });
   }
@@ -479,13 +527,8 @@ export class RequestService {
       const withheldByPolicy: FieldMap = {};
       const out: Record<string, unknown> = {};
       for (const [category, payload] of Object.entries(data)) {
-        const d = byCategory.get(category);
-        const fields = d?.decision === 'permit' ? d.fields : [];
-        const filtered = filterPayload(payload, fields);
-        // A permitted answer that holds nothing (`{ items: [] }`: no incidents on record) is an answer
-        // too, and must reach the requester rather than vanish as if the category had not been answered.
-        const emptyAnswer = d?.decision === 'permit' && filtered.withheldPaths.length === 0;
-        if (filtered.releasedPaths.length > 0 || emptyAnswer) {
+        const filtered = releaseOf(byCategory.get(category), payload);
+        if (filtered.shown) {
           out[category] = filtered.released;
           released[category] = filtered.releasedPaths;
         }

@@ -2,6 +2,7 @@ import { ledgerMigration } from './001_ledger.js';
 import { consentMigration } from './002_consent.js';
 import { requestsMigration } from './003_requests.js';
 import { ledgerReasonMigration } from './004_ledger_reason.js';
+import { ledgerQueueGuardMigration } from './005_ledger_queue_guard.js';
 
 /** A numbered schema change. Ids run 1, 2, 3… without gaps; a released migration is never edited. */
 export interface Migration {
@@ -15,4 +16,5 @@ export const MIGRATIONS: readonly Migration[] = [
   consentMigration,
   requestsMigration,
   ledgerReasonMigration,
+  ledgerQueueGuardMigration,
 ];
