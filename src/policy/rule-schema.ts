@@ -16,14 +16,19 @@ export const RULE_SCHEMA = {
     'One information-sharing rule. A bundle is every *.yaml / *.yml file of a folder; each file holds one rule, or a list of rules, or several YAML documents.',
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'description', 'purposes', 'requester', 'holder', 'share'],
+  required: ['id', 'purposes', 'requester', 'holder', 'share'],
   properties: {
     id: {
       description: 'Unique across the bundle; recorded in ledger entries.',
       type: 'string',
-      pattern: '^[a-z0-9][a-z0-9._-]{0,127}$',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$',
     },
-    description: { type: 'string', minLength: 1, maxLength: 2000 },
+    description: {
+      description: 'What the rule is for, in words a DPO can check (shown by GET /v1/policies).',
+      type: 'string',
+      maxLength: 2000,
+      default: '',
+    },
     effect: {
       description:
         'permit shares the listed fields; deny refuses the listed categories and wins over any permit.',

@@ -49,18 +49,35 @@ t.test('schema errors carry file and line', async (t) => {
   const errors = await refused(t, {
     'a.yaml': `${rule('a')}colour: blue\n`,
     'b.yaml': rule('b').replace('consent: not_required', 'consent: maybe'),
-    'c.yaml': rule('c').replace('description: test rule c\n', ''),
+    'c.yaml': rule('c').replace('id: c', 'id: "c d"'),
     'd.yaml': rule('d').replace('lawfulBasis: ["UK GDPR Art 6(1)(e)"]\n', ''),
     'e.yaml': rule('e').replace('  incidents: [items.date]', '  incidents: everything'),
     'f.yaml': rule('f', 'respondWithin: { days: 3 }'),
   });
   has(t, errors, 'a.yaml', 10, /unknown property "colour"/);
   has(t, errors, 'b.yaml', 7, /consent: must be equal to one of the allowed values: required, not_required/);
-  has(t, errors, 'c.yaml', 1, /missing required property "description"/);
+  has(t, errors, 'c.yaml', 1, /id: must match pattern/);
   has(t, errors, 'd.yaml', 1, /missing required property "lawfulBasis"/);
   has(t, errors, 'e.yaml', 9, /share\.incidents/);
   has(t, errors, 'f.yaml', 10, /respondWithin/);
 });
+
+t.test(
+  'a rule needs no description, and its id may use capitals, digits, dots, dashes and colons',
+  async (t) => {
+    const result = await loadBundle(
+      tempBundle(t, {
+        'a.yaml': rule('Police:Check-2.A').replace('description: test rule Police:Check-2.A\n', ''),
+      }),
+    );
+    t.ok(result.ok, JSON.stringify(result.ok ? [] : result.errors));
+    if (result.ok)
+      t.same(
+        result.bundle.rules.map((r) => [r.id, r.description]),
+        [['Police:Check-2.A', '']],
+      );
+  },
+);
 
 t.test('YAML syntax errors and duplicate keys carry file and line', async (t) => {
   const errors = await refused(t, {
