@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError, conflict, type FieldError, notFound } from '../http/errors.js';
+import { stringEnum } from '../http/schema.js';
 import {
   checkSubject,
   identifiersOf,
@@ -28,10 +29,6 @@ export interface ConsentRoutesOptions {
   registry: RegistryView;
 }
 
-/** One string of a fixed list: a single "must be equal to one of the allowed values" when it is not. */
-const oneOf = <T extends string>(values: readonly T[]) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values] });
-
 const RELATIONSHIPS = ['self', 'parent', 'person_with_parental_responsibility', 'guardian'] as const;
 const STATUSES = ['given', 'refused'] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -39,7 +36,7 @@ const DateTime = Type.String({ format: 'date-time', maxLength: 40 });
 
 const GivenBy = Type.Object(
   {
-    relationship: oneOf(RELATIONSHIPS),
+    relationship: stringEnum(RELATIONSHIPS),
     name: Type.String({ minLength: 1, maxLength: 200 }),
   },
   { additionalProperties: false },
@@ -49,8 +46,8 @@ const RecordBody = Type.Object(
   {
     subject: SubjectSchema,
     givenBy: GivenBy,
-    status: oneOf(STATUSES),
-    purposes: Type.Array(oneOf(PURPOSES), { minItems: 1, maxItems: PURPOSES.length, uniqueItems: true }),
+    status: stringEnum(STATUSES),
+    purposes: Type.Array(stringEnum(PURPOSES), { minItems: 1, maxItems: PURPOSES.length, uniqueItems: true }),
     agencies: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
         minItems: 1,
@@ -59,7 +56,11 @@ const RecordBody = Type.Object(
       }),
     ),
     categories: Type.Optional(
-      Type.Array(oneOf(CATEGORY_NAMES), { minItems: 1, maxItems: CATEGORY_NAMES.length, uniqueItems: true }),
+      Type.Array(stringEnum(CATEGORY_NAMES), {
+        minItems: 1,
+        maxItems: CATEGORY_NAMES.length,
+        uniqueItems: true,
+      }),
     ),
     validFrom: DateTime,
     validTo: Type.Optional(DateTime),
@@ -88,8 +89,8 @@ const ConsentView = Type.Object({
   id: Type.String(),
   subject: SubjectSchema,
   // Who gave it, by name, and the evidence are the recording agency's: other agencies see the relationship.
-  givenBy: Type.Object({ relationship: oneOf(RELATIONSHIPS), name: Type.Optional(Type.String()) }),
-  status: oneOf(STATUSES),
+  givenBy: Type.Object({ relationship: stringEnum(RELATIONSHIPS), name: Type.Optional(Type.String()) }),
+  status: stringEnum(STATUSES),
   purposes: Type.Array(Type.String()),
   agencies: Type.Optional(Type.Array(Type.String())),
   categories: Type.Optional(Type.Array(Type.String())),

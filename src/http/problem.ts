@@ -50,10 +50,17 @@ export function toAppError(error: FastifyError | AppError | Error, request: Fast
   if (error instanceof AppError) return error;
   const fe = error as FastifyError;
   if (fe.validation) {
-    const errors: FieldError[] = fe.validation.map((v) => ({
-      path: validationPath(fe.validationContext, v.instancePath, v.params),
-      message: v.message ?? 'is invalid',
-    }));
+    const errors: FieldError[] = fe.validation.map((v) => {
+      const allowed = (v.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+      return {
+        path: validationPath(fe.validationContext, v.instancePath, v.params),
+        // The allowed values are ours to name; the value sent is never echoed.
+        message:
+          v.keyword === 'enum' && allowed
+            ? `must be one of: ${allowed.join(', ')}`
+            : (v.message ?? 'is invalid'),
+      };
+    });
     return new AppError('validation_failed', 'The request does not match its schema.', { errors });
   }
   switch (fe.code) {

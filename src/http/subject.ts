@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { AppError, type FieldError } from './errors.js';
+import { stringEnum } from './schema.js';
 
 /** NHS number: 10 digits, the last a modulus-11 check digit over weights 10..2; a check of 10 is invalid. */
 export function isValidNhsNumber(value: string): boolean {
@@ -29,7 +30,7 @@ export const PersonNameSchema = Type.Object(
 
 export const SubjectSchema = Type.Object(
   {
-    type: Type.Union([Type.Literal('child'), Type.Literal('adult'), Type.Literal('unborn')]),
+    type: stringEnum(['child', 'adult', 'unborn'] as const),
     nhsNumber: Type.Optional(Type.String({ pattern: '^[0-9 ]{10,13}$' })),
     pncId: Type.Optional(Type.String({ pattern: PNC_ID, maxLength: 20 })),
     name: Type.Optional(PersonNameSchema),

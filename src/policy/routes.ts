@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../http/errors.js';
+import { stringEnum } from '../http/schema.js';
 import type { AgencyKind } from '../identity/roles.js';
 import { CATEGORY_NAMES, FLAG_TYPES, OVERRIDE_REASONS, PURPOSES } from './catalogue.js';
 import { type ConsentInput, explain } from './decide.js';
@@ -12,7 +13,6 @@ export interface PolicyRoutesOptions {
   agencyKind: (id: string) => AgencyKind | undefined;
 }
 
-const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 const Within = Type.Union([
   Type.Object({ workingDays: Type.Integer() }, { additionalProperties: false }),
   Type.Object({ hours: Type.Number() }, { additionalProperties: false }),
@@ -25,7 +25,7 @@ const PolicyList = Type.Object({
     Type.Object({
       id: Type.String(),
       description: Type.String(),
-      effect: literals(['permit', 'deny'] as const),
+      effect: stringEnum(['permit', 'deny'] as const),
     }),
   ),
 });
@@ -33,8 +33,8 @@ const PolicyList = Type.Object({
 const ExplainBody = Type.Object(
   {
     to: Type.String({ minLength: 1, maxLength: 128 }),
-    purpose: literals(PURPOSES),
-    categories: Type.Array(literals(CATEGORY_NAMES), {
+    purpose: stringEnum(PURPOSES),
+    categories: Type.Array(stringEnum(CATEGORY_NAMES), {
       minItems: 1,
       maxItems: CATEGORY_NAMES.length,
       uniqueItems: true,
@@ -42,30 +42,30 @@ const ExplainBody = Type.Object(
     consent: Type.Optional(
       Type.Object(
         {
-          status: literals(['given', 'refused', 'not_sought'] as const),
+          status: stringEnum(['given', 'refused', 'not_sought'] as const),
           consentId: Type.Optional(Type.String({ maxLength: 128 })),
         },
         { additionalProperties: false },
       ),
     ),
     // true: an override of any reason a rule accepts; or the reason a request would give.
-    override: Type.Optional(Type.Union([Type.Boolean(), literals(OVERRIDE_REASONS)])),
+    override: Type.Optional(Type.Union([Type.Boolean(), stringEnum(OVERRIDE_REASONS)])),
   },
   { additionalProperties: false },
 );
 type ExplainBodyT = Static<typeof ExplainBody>;
 
 const ExplainEntry = Type.Object({
-  decision: literals(['permit', 'deny'] as const),
-  code: Type.Optional(literals(['policy_denied', 'consent_required'] as const)),
+  decision: stringEnum(['permit', 'deny'] as const),
+  code: Type.Optional(stringEnum(['policy_denied', 'consent_required'] as const)),
   ruleIds: Type.Array(Type.String()),
   fields: Type.Array(Type.String()),
   lawfulBasis: Type.Array(Type.String()),
-  consent: Type.Union([literals(['required', 'not_required'] as const), Type.Null()]),
+  consent: Type.Union([stringEnum(['required', 'not_required'] as const), Type.Null()]),
   consentStatus: Type.Union([Type.Object({ status: Type.String(), basis: Type.String() }), Type.Null()]),
   allowOverride: Type.Boolean(),
   respondWithin: Type.Optional(Within),
-  flagTypes: Type.Optional(Type.Array(literals(FLAG_TYPES))),
+  flagTypes: Type.Optional(Type.Array(stringEnum(FLAG_TYPES))),
   message: Type.String(),
 });
 const ExplainReply = Type.Record(Type.String(), ExplainEntry);

@@ -1,18 +1,17 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { stringEnum } from '../../http/schema.js';
 import { SubjectSchema } from '../../http/subject.js';
 import { CATEGORY_NAMES, OVERRIDE_REASONS, PURPOSES } from '../../policy/index.js';
 
-const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
-
 const AgencyId = Type.String({ minLength: 1, maxLength: 64 });
-const CategoryName = literals(CATEGORY_NAMES);
+const CategoryName = stringEnum(CATEGORY_NAMES);
 const FieldPaths = Type.Record(Type.String(), Type.Array(Type.String()));
 
 export const CreateRequestBody = Type.Object(
   {
     to: AgencyId,
     subject: SubjectSchema,
-    purpose: literals(PURPOSES),
+    purpose: stringEnum(PURPOSES),
     categories: Type.Array(CategoryName, { minItems: 1, maxItems: CATEGORY_NAMES.length, uniqueItems: true }),
     justification: Type.String({ minLength: 1, maxLength: 2000 }),
     caseReference: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -21,7 +20,7 @@ export const CreateRequestBody = Type.Object(
     consent: Type.Optional(
       Type.Object(
         {
-          status: literals(['given', 'refused', 'not_sought'] as const),
+          status: stringEnum(['given', 'refused', 'not_sought'] as const),
           consentId: Type.Optional(Type.String({ format: 'uuid' })),
         },
         { additionalProperties: false },
@@ -29,7 +28,10 @@ export const CreateRequestBody = Type.Object(
     ),
     override: Type.Optional(
       Type.Object(
-        { reason: literals(OVERRIDE_REASONS), justification: Type.String({ minLength: 1, maxLength: 2000 }) },
+        {
+          reason: stringEnum(OVERRIDE_REASONS),
+          justification: Type.String({ minLength: 1, maxLength: 2000 }),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -40,7 +42,7 @@ export type CreateRequestBodyT = Static<typeof CreateRequestBody>;
 
 const Refusal = Type.Object({
   category: Type.String(),
-  code: literals(['policy_denied', 'consent_required'] as const),
+  code: stringEnum(['policy_denied', 'consent_required'] as const),
   ruleId: Type.Optional(Type.String()),
   message: Type.String(),
 });
@@ -103,7 +105,7 @@ export type RequestStatus = (typeof STATUSES)[number];
 
 export const RequestView = Type.Object({
   id: Type.String(),
-  status: literals(STATUSES),
+  status: stringEnum(STATUSES),
   from: Type.String(),
   to: Type.String(),
   purpose: Type.String(),
