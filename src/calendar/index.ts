@@ -15,6 +15,7 @@ export {
   londonDate,
   londonOffsetMs,
   respondBy,
+  startOfLondonDay,
   type Urgency,
   type Within,
 } from './working-days.js';

@@ -63,6 +63,15 @@ export function londonOffsetMs(instant: Date): number {
   return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
 }
 
+/** 00:00:00 Europe/London on a civil date, as a UTC instant. */
+export function startOfLondonDay(date: CivilDate): Date {
+  const [y, mo, d] = date.split('-').map(Number) as [number, number, number];
+  dayNumber(date);
+  const naive = Date.UTC(y, mo - 1, d, 0, 0, 0);
+  // Clocks change at 01:00 UTC, so the offset at 00:00 UTC is the one in force at local midnight.
+  return new Date(naive - londonOffsetMs(new Date(naive)));
+}
+
 /** 23:59:59 Europe/London on a civil date, as a UTC instant. */
 export function endOfLondonDay(date: CivilDate): Date {
   const [y, mo, d] = date.split('-').map(Number) as [number, number, number];

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { endOfLondonDay, startOfLondonDay } from '../calendar/index.js';
 import { AppError, conflict, type FieldError, notFound } from '../http/errors.js';
 import { stringEnum } from '../http/schema.js';
 import {
@@ -32,7 +33,28 @@ export interface ConsentRoutesOptions {
 const RELATIONSHIPS = ['self', 'parent', 'person_with_parental_responsibility', 'guardian'] as const;
 const STATUSES = ['given', 'refused'] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DateTime = Type.String({ format: 'date-time', maxLength: 40 });
+/** A date-time with a zone, or a date (a day in England: validFrom from its start, validTo to its end). */
+const DateOrDateTime = Type.String({
+  pattern:
+    '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|z|[+-][0-9]{2}:[0-9]{2}))?$',
+  maxLength: 40,
+});
+const DATE_ONLY = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+
+/** The instant a validity bound means; undefined when it names no real time (e.g. 2026-02-30). */
+function instantOf(value: string, bound: 'from' | 'to'): string | undefined {
+  try {
+    if (DATE_ONLY.test(value)) {
+      const at =
+        bound === 'from' ? startOfLondonDay(value) : new Date(endOfLondonDay(value).getTime() + 1000);
+      return at.toISOString();
+    }
+  } catch {
+    return undefined;
+  }
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
 
 const GivenBy = Type.Object(
   {
@@ -62,8 +84,8 @@ const RecordBody = Type.Object(
         uniqueItems: true,
       }),
     ),
-    validFrom: DateTime,
-    validTo: Type.Optional(DateTime),
+    validFrom: DateOrDateTime,
+    validTo: Type.Optional(DateOrDateTime),
     evidence: Type.String({ minLength: 1, maxLength: 2000 }),
   },
   { additionalProperties: false },
@@ -186,7 +208,12 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
         if (!registry.agency(id))
           errors.push({ path: `/agencies/${i}`, message: 'is not a registered agency' });
       });
-      if (body.validTo !== undefined && Date.parse(body.validTo) <= Date.parse(body.validFrom)) {
+      const validFrom = instantOf(body.validFrom, 'from');
+      const validTo = body.validTo === undefined ? undefined : instantOf(body.validTo, 'to');
+      if (!validFrom) errors.push({ path: '/validFrom', message: 'is not a real date or time' });
+      if (body.validTo !== undefined && !validTo) {
+        errors.push({ path: '/validTo', message: 'is not a real date or time' });
+      } else if (validFrom && validTo && Date.parse(validTo) <= Date.parse(validFrom)) {
         errors.push({ path: '/validTo', message: 'must be after validFrom' });
       }
       if (errors.length > 0) throw invalid(errors);
@@ -202,8 +229,8 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
           purposes: body.purposes,
           ...(body.agencies ? { agencies: body.agencies } : {}),
           ...(body.categories ? { categories: body.categories } : {}),
-          validFrom: body.validFrom,
-          ...(body.validTo ? { validTo: body.validTo } : {}),
+          validFrom: validFrom as string,
+          ...(validTo ? { validTo } : {}),
           evidence: body.evidence,
           recordedBy: { agency: me.agency, sub: me.sub },
         });

@@ -18,6 +18,7 @@ const NHS_SPACED = '943 476 5919';
 const NHS_BAD_CHECK = '943 476 5918';
 const NHS_OTHER = '4010232137';
 const NHS_FUTURE = '4857773457';
+const NHS_DATES = '9876543210';
 const NHS_FAILING = '9990000018';
 const NHS_NOTHING = '9990000026';
 const NHS_RACE = '9990000034';
@@ -137,6 +138,27 @@ for (const backend of ['postgres', 'pglite'] as const) {
       t.same(none.json, []);
     });
 
+    t.test(
+      'validity as dates: from the start of the first day to the end of the last, in England',
+      async (t) => {
+        const r = await sw(
+          'POST',
+          '/v1/consents',
+          consentBody({
+            subject: { type: 'child', nhsNumber: NHS_DATES },
+            validFrom: '2026-06-01',
+            validTo: '2026-06-30',
+          }),
+        );
+        t.equal(r.status, 201, r.text);
+        const [c] = (await sw('GET', `/v1/consents?nhsNumber=${NHS_DATES}`)).json;
+        t.equal(c.validFrom, '2026-05-31T23:00:00.000Z', 'midnight BST');
+        t.equal(c.validTo, '2026-06-30T23:00:00.000Z', 'the end of 30 June BST');
+        t.equal(c.active, false, 'not in force today');
+        t.equal((await sw('POST', `/v1/consents/${r.json.id}/withdraw`, { reason: 'tidy up' })).status, 200);
+      },
+    );
+
     t.test('list by PNC id (normalised to upper case; times in UTC)', async (t) => {
       for (const q of [PNC, PNC.toLowerCase()]) {
         const r = await gw.call(
@@ -225,7 +247,9 @@ for (const backend of ['postgres', 'pglite'] as const) {
         ['repeated agency', { agencies: [GP, GP] }, '/agencies'],
         ['validTo before validFrom', { validTo: '2025-12-31T00:00:00Z' }, '/validTo', /after validFrom/],
         ['validTo equal to validFrom', { validTo: '2026-01-01T00:00:00Z' }, '/validTo'],
-        ['validFrom not a date-time', { validFrom: '2026-01-01' }, '/validFrom'],
+        ['validFrom in words', { validFrom: 'next week' }, '/validFrom'],
+        ['validFrom not a real date', { validFrom: '2026-02-30' }, '/validFrom', /real date/],
+        ['validTo not a real date', { validTo: '2026-13-01' }, '/validTo', /real date/],
         ['validFrom without a time zone', { validFrom: '2026-01-01T00:00:00' }, '/validFrom'],
         ['unknown status', { status: 'maybe' }, '/status'],
         [
