@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../store/db.js';
 import { type AppendResult, appendRecord, type LedgerEntryInput, type OutboxEventInput } from './append.js';
 import { type Checkpoint, checkpointSignatureValid, loadSigningKey, type SigningKey } from './checkpoint.js';
@@ -55,6 +56,24 @@ export interface Ledger {
 }
 
 const noopLogger: LedgerLogger = { info() {}, warn() {}, error() {} };
+
+/** Queued entries older than this mean no sequencer is running: the ledger is not healthy. */
+const STALL_SECONDS = 30;
+
+class ProbeRollback extends Error {}
+
+/** Whether an entry could be queued now (permissions, triggers, disk): a write rolled back. */
+async function canAppend(db: Db): Promise<boolean> {
+  try {
+    await db.transaction(async (tx) => {
+      await tx.query("INSERT INTO ledger_queue (entry_id, body) VALUES ($1, '{}'::jsonb)", [randomUUID()]);
+      throw new ProbeRollback();
+    });
+    return false;
+  } catch (err) {
+    return err instanceof ProbeRollback;
+  }
+}
 
 export function createLedger(opts: LedgerOptions): Ledger {
   const { db, gatewayId } = opts;
@@ -150,6 +169,13 @@ export function createLedger(opts: LedgerOptions): Ledger {
         const publicKey = await publicKeyFor(db, cp.keyId, signingKey);
         const valid = publicKey !== undefined && checkpointSignatureValid(cp, gatewayId, publicKey);
         if (!valid) return { ok: false, treeSize: head?.seq ?? 0, reason: 'checkpoint signature invalid' };
+        const [oldest] = await db.query<{ age: number | null }>(
+          'SELECT extract(epoch FROM clock_timestamp() - min(at))::float8 AS age FROM ledger_queue',
+        );
+        if ((oldest?.age ?? 0) > STALL_SECONDS) {
+          return { ok: false, treeSize: head?.seq ?? 0, reason: 'sequencer stalled' };
+        }
+        if (!(await canAppend(db))) return { ok: false, treeSize: head?.seq ?? 0, reason: 'cannot append' };
         return { ok: true, treeSize: head?.seq ?? 0 };
       } catch {
         return { ok: false, reason: 'ledger unreadable' };
