@@ -34,6 +34,12 @@ export async function auditCommand(args: string[], config: Config, io: CliIo): P
     }
     case 'export': {
       const { values } = parseOptions(rest, { from: { type: 'string' }, to: { type: 'string' } });
+      for (const name of ['from', 'to'] as const) {
+        const v = values[name];
+        if (typeof v === 'string' && !/^[1-9][0-9]*$/.test(v) && Number.isNaN(Date.parse(v))) {
+          throw new UsageError(`--${name} must be a seq or an RFC 3339 time`);
+        }
+      }
       return run(async (db) => {
         const range: { from?: string; to?: string } = {};
         if (typeof values.from === 'string') range.from = values.from;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { isAgencyKind } from '../identity/roles.js';
+import { type AgencyKind, isAgencyKind, roleBelongsToKind } from '../identity/roles.js';
+import { isCategory, isPurpose } from '../policy/catalogue.js';
 import { explain } from '../policy/decide.js';
 import { loadBundle } from '../policy/loader.js';
 import { runPolicyTests } from '../policy/policy-tests.js';
@@ -105,6 +106,15 @@ async function explainCommand(args: string[], io: PolicyCommandIo, defaultDir: s
     .split(',')
     .map((c) => c.trim())
     .filter(Boolean);
+  // A typo must not read as a policy refusal.
+  const role = need('role');
+  if (!roleBelongsToKind(role, fromKind as AgencyKind)) {
+    throw new PolicyUsageError(`--role: "${role}" is not a role of a ${fromKind} agency`);
+  }
+  const purpose = need('purpose');
+  if (!isPurpose(purpose)) throw new PolicyUsageError(`--purpose: unknown purpose "${purpose}"`);
+  const unknown = categories.filter((c) => !isCategory(c));
+  if (unknown.length > 0) throw new PolicyUsageError(`--categories: unknown category "${unknown[0]}"`);
   const dir = (values.dir as string | undefined) ?? defaultDir;
   const result = await loadBundle(dir);
   if (!result.ok) {
@@ -114,9 +124,9 @@ async function explainCommand(args: string[], io: PolicyCommandIo, defaultDir: s
   const consent = { covered: consentWord === 'given', refused: consentWord === 'refused' };
   const answer = explain(result.bundle, {
     requesterKind: fromKind,
-    role: need('role'),
+    role,
     holderKind: toKind,
-    purpose: need('purpose'),
+    purpose,
     categories,
     consent: () => consent,
     override: values.override === true,

@@ -170,4 +170,29 @@ t.test('usage errors exit 2', async (t) => {
     'maybe',
   );
   t.equal(consent.code, 2);
+  const explainWith = (role: string, purpose: string, categories: string) =>
+    sgw(
+      'explain',
+      '--from-kind',
+      'police',
+      '--role',
+      role,
+      '--to-kind',
+      'probation',
+      '--purpose',
+      purpose,
+      '--categories',
+      categories,
+    );
+  for (const [args, message] of [
+    [['gp', 'risk_to_children_check', 'mappa'], /--role: "gp" is not a role of a police agency/],
+    [['police_officer', 'fishing', 'mappa'], /--purpose: unknown purpose "fishing"/],
+    [['police_officer', 'risk_to_children_check', 'mappa,bogus'], /--categories: unknown category "bogus"/],
+  ] as const) {
+    const [role, purpose, categories] = args;
+    const r = await explainWith(role, purpose, categories);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.err, message);
+  }
+  t.equal((await explainWith('police_officer', 'risk_to_children_check', 'mappa')).code, 0);
 });
