@@ -17,10 +17,11 @@ const EnvSchema = Type.Object({
   SGW_RATE_LIMIT_PER_PRACTITIONER: Type.Integer({ minimum: 1, default: 600 }),
   SGW_RATE_LIMIT_PER_AGENCY: Type.Integer({ minimum: 1, default: 6000 }),
   SGW_DEFAULT_RESPOND_WORKING_DAYS: Type.Integer({ minimum: 1, maximum: 60, default: 5 }),
-  LOG_LEVEL: Type.Union(
-    LOG_LEVELS.map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
+  LOG_LEVEL: Type.Unsafe<(typeof LOG_LEVELS)[number]>({
+    type: 'string',
+    enum: [...LOG_LEVELS],
+    default: 'info',
+  }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -87,9 +88,9 @@ function describeEnvError(err: unknown): string {
   if (!Array.isArray(errors) || errors.length === 0) return (err as Error).message;
   const messages = errors.map((e) => {
     const name = (e.instancePath ?? '').replace(/^\//, '') || missingProperty(e.params) || 'environment';
-    return `${name} ${e.message ?? 'is invalid'}`;
+    const allowed = (e.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+    return `${name} ${allowed ? `must be one of: ${allowed.join(', ')}` : (e.message ?? 'is invalid')}`;
   });
-  // A union (LOG_LEVEL) reports one identical error per member.
   return [...new Set(messages)].join('; ');
 }
 

@@ -98,5 +98,5 @@ t.test('the CLI with a bad environment exits non-zero and says why on stderr', a
   err.length = 0;
   const code2 = await runCli(['serve'], io, { LOG_LEVEL: 'loud' });
   t.not(code2, 0);
-  t.match(err.join('\n'), /LOG_LEVEL/);
+  t.match(err.join('\n'), /LOG_LEVEL must be one of: fatal, error, warn, info, debug, trace, silent/);
 });
