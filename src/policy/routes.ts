@@ -48,8 +48,21 @@ const ExplainBody = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    // true: an override of any reason a rule accepts; or the reason a request would give.
-    override: Type.Optional(Type.Union([Type.Boolean(), stringEnum(OVERRIDE_REASONS)])),
+    // true: an override of any reason a rule accepts; or the reason a request would give, alone or in
+    // the request's own shape.
+    override: Type.Optional(
+      Type.Union([
+        Type.Boolean(),
+        stringEnum(OVERRIDE_REASONS),
+        Type.Object(
+          {
+            reason: stringEnum(OVERRIDE_REASONS),
+            justification: Type.Optional(Type.String({ maxLength: 2000 })),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -114,7 +127,7 @@ export async function policyRoutes(app: FastifyInstance, opts: PolicyRoutesOptio
         purpose: body.purpose,
         categories: body.categories,
         consent: () => consent,
-        override: body.override ?? false,
+        override: typeof body.override === 'object' ? body.override.reason : (body.override ?? false),
       });
     },
   );

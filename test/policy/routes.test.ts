@@ -127,6 +127,22 @@ t.test('explain with a hypothetical consent or override', async (t) => {
     decision: 'permit',
     consentStatus: { status: 'overridden' },
   });
+  // The s17 rules accept an override for risk of significant harm only, given as a reason or in the
+  // request's own shape.
+  for (const override of [
+    'risk_of_significant_harm',
+    { reason: 'risk_of_significant_harm', justification: 'x' },
+  ]) {
+    t.match((await ask({ override })).json().relevant_conditions, {
+      consentStatus: { status: 'overridden' },
+    });
+  }
+  for (const override of ['prevention_of_crime', { reason: 'prevention_of_crime' }]) {
+    t.match((await ask({ override })).json().relevant_conditions, {
+      decision: 'deny',
+      code: 'consent_required',
+    });
+  }
 });
 
 t.test('unknown holder agency and bad bodies are 400', async (t) => {
