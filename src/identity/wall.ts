@@ -78,6 +78,15 @@ export async function registerIdentityWall(app: FastifyInstance, opts: IdentityO
   app.decorateRequest('practitioner', null as unknown as Practitioner);
   app.decorateRequest('certAgency', undefined);
 
+  // Default deny, checked at start-up: a /v1 route must say which roles may use it (or that it is public).
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1/') || route.method === 'HEAD') return;
+    const config = route.config as { roles?: unknown; public?: unknown } | undefined;
+    if (!config?.roles && !config?.public) {
+      throw new Error(`route ${String(route.method)} ${route.url} declares neither roles nor public`);
+    }
+  });
+
   app.addHook('onRequest', async (request) => {
     // Decided by the matched route, not the raw URL, so that an encoded path cannot slip past.
     const route = request.routeOptions.url;

@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../http/errors.js';
 import { stringEnum } from '../http/schema.js';
-import type { AgencyKind } from '../identity/roles.js';
+import { type AgencyKind, ALL_ROLES } from '../identity/roles.js';
 import { CATEGORY_NAMES, FLAG_TYPES, OVERRIDE_REASONS, PURPOSES } from './catalogue.js';
 import { type ConsentInput, explain } from './decide.js';
 import type { PolicySource } from './store.js';
@@ -89,7 +89,9 @@ const ExplainReply = Type.Record(Type.String(), ExplainEntry);
  * hypothetical consent in the body is taken to cover every category asked.
  */
 export async function policyRoutes(app: FastifyInstance, opts: PolicyRoutesOptions): Promise<void> {
-  app.get('/v1/policies', { schema: { response: { 200: PolicyList } } }, async (_request, reply) => {
+  // Every role: the rules are public within the partnership, and a DPO reads them to check them.
+  const config = { roles: ALL_ROLES };
+  app.get('/v1/policies', { config, schema: { response: { 200: PolicyList } } }, async (_request, reply) => {
     const bundle = opts.policies.current();
     reply.header('x-policy-version', bundle.version);
     return {
@@ -101,7 +103,7 @@ export async function policyRoutes(app: FastifyInstance, opts: PolicyRoutesOptio
 
   app.post<{ Body: ExplainBodyT }>(
     '/v1/policies/explain',
-    { schema: { body: ExplainBody, response: { 200: ExplainReply } } },
+    { config, schema: { body: ExplainBody, response: { 200: ExplainReply } } },
     async (request, reply) => {
       const body = request.body;
       const holderKind = opts.agencyKind(body.to);
