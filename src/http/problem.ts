@@ -3,9 +3,12 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS, type ErrorCode, type FieldError } from './errors.js';
 
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const SAFE_REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Accept a caller's correlation id when it is harmless; otherwise make our own. */
+/**
+ * Accept a caller's correlation id when it is a UUID; otherwise make our own. The id is on every log
+ * line, so free text (which could be an NHS number or a name) is never taken.
+ */
 export function genRequestId(req: { headers: Record<string, string | string[] | undefined> }): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();

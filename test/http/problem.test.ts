@@ -253,7 +253,7 @@ t.test('an AppError keeps its code and detail', async (t) => {
   t.equal(res.json.detail, 'Already decided.');
 });
 
-t.test('x-request-id: on every response; a safe one is echoed, an unsafe one replaced', async (t) => {
+t.test("x-request-id: on every response; a caller's UUID is echoed, anything else replaced", async (t) => {
   for (const p of ['/health/live', '/health/ready', '/no/such/route', '/v1/agencies']) {
     const res = await req(p);
     t.match(res.headers['x-request-id'], UUID, `${p} has a generated x-request-id`);
@@ -262,13 +262,22 @@ t.test('x-request-id: on every response; a safe one is echoed, an unsafe one rep
   for (let i = 0; i < 5; i++) ids.add(String((await req('/health/live')).headers['x-request-id']));
   t.equal(ids.size, 5, 'request ids are unique');
 
-  for (const safe of ['abc-123', 'trace.42:span_7', 'A'.repeat(64)]) {
+  for (const safe of ['0b6d1f4e-2a3c-4d5e-8f90-123456789abc', '0B6D1F4E-2A3C-4D5E-8F90-123456789ABC']) {
     const res = await req('/no/such/route', { headers: { 'x-request-id': safe } });
     t.equal(res.headers['x-request-id'], safe, `${safe} echoed`);
     t.equal(res.json.requestId, safe);
     t.equal((await req('/health/live', { headers: { 'x-request-id': safe } })).headers['x-request-id'], safe);
   }
-  for (const unsafe of ['has space', '<script>', 'a/b', 'A'.repeat(65), 'x;rm -rf', '']) {
+  for (const unsafe of [
+    '9434765919',
+    'abc-123',
+    'has space',
+    '<script>',
+    'a/b',
+    'A'.repeat(65),
+    'x;rm -rf',
+    '',
+  ]) {
     const res = await req('/no/such/route', { headers: { 'x-request-id': unsafe } });
     t.match(res.headers['x-request-id'], UUID, `${JSON.stringify(unsafe)} replaced`);
     t.equal(res.json.requestId, res.headers['x-request-id']);
