@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../http/errors.js';
 import { practitionerOf } from '../identity/index.js';
+import type { Queryable } from '../store/db.js';
 import { recordedTransaction } from './append.js';
 import type { LedgerEntry } from './entry.js';
 import { consistencyProof, inclusionProof, listKeys, queryEntries, treeSize } from './queries.js';
@@ -158,17 +159,36 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
       if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to))
         throw badQuery('from', 'must not be after to');
       const subject = subjectFrom(q);
-      const entries = await queryEntries(db, {
-        viewer: me.agency,
-        subjectRefs: subject ? ledger.subjectRefs(subject) : undefined,
-        actorSub: q.actorSub,
-        agency: q.agency,
-        action: q.action,
-        from: q.from,
-        to: q.to,
-        afterSeq: q.cursor !== undefined ? Number(q.cursor) : undefined,
-        limit: q.limit,
-      });
+      const search = (from: Queryable) =>
+        queryEntries(from, {
+          viewer: me.agency,
+          subjectRefs: subject ? ledger.subjectRefs(subject) : undefined,
+          actorSub: q.actorSub,
+          agency: q.agency,
+          action: q.action,
+          from: q.from,
+          to: q.to,
+          afterSeq: q.cursor !== undefined ? Number(q.cursor) : undefined,
+          limit: q.limit,
+        });
+      // A search for one person answers the subject report's question, so it is watched the same way.
+      const entries = subject
+        ? await recordedTransaction(db, async (tx) => {
+            await ledger.append(tx, {
+              entries: [
+                {
+                  action: 'audit.searched',
+                  actor: { agency: me.agency, sub: me.sub, role: me.role },
+                  subject,
+                  decision: 'permit',
+                  ruleIds: [],
+                  policyVersion: policyVersion(),
+                },
+              ],
+            });
+            return search(tx);
+          })
+        : await search(db);
       const last = entries.at(-1);
       return { entries, nextCursor: last && entries.length === q.limit ? String(last.seq) : null };
     },
