@@ -1,27 +1,15 @@
-import { AGENCIES, type TestGateway } from '../helpers/gateway.js';
+import type { TestGateway } from '../helpers/gateway.js';
 import type { HttpResult } from '../helpers/https.js';
+import { CSC, GP, POLICE, PROBATION, validNhsNumberFrom } from '../helpers/ids.js';
 
 /**
  * Shared by the information-request tests (requests*.test.ts): agency ids, subjects, bodies and a small
  * harness over one running test gateway. Not a test file itself.
  */
-export const CSC = AGENCIES.csc.id;
-export const CSC2 = AGENCIES.csc2.id;
-export const GP = AGENCIES.gp.id;
-export const POLICE = AGENCIES.police.id;
-export const PROBATION = AGENCIES.probation.id;
+export { CSC, CSC2, GP, POLICE, PROBATION } from '../helpers/ids.js';
 
 /** Valid NHS numbers, one per scenario, so that consent records and ledger queries never meet. */
-export function nhsNumber(n: number): string {
-  for (let base = 990_000_000 + n * 10; ; base++) {
-    const digits = String(base);
-    let sum = 0;
-    for (let i = 0; i < 9; i++) sum += Number(digits[i]) * (10 - i);
-    const check = 11 - (sum % 11);
-    if (check === 10) continue;
-    return `${digits}${check === 11 ? 0 : check}`;
-  }
-}
+export const nhsNumber = (n: number): string => validNhsNumberFrom(990_000_000 + n * 10);
 
 export const child = (nhs: string) => ({
   type: 'child',

@@ -1,23 +1,10 @@
-import { AGENCIES } from '../helpers/gateway.js';
+import { validNhsNumberFrom } from '../helpers/ids.js';
 
 /** Shared by the security tests: agency ids and distinctive personal data to search logs and tables for. */
-export const CSC = AGENCIES.csc.id;
-export const CSC2 = AGENCIES.csc2.id;
-export const GP = AGENCIES.gp.id;
-export const POLICE = AGENCIES.police.id;
-export const PROBATION = AGENCIES.probation.id;
+export { CSC, CSC2, GP, POLICE, PROBATION } from '../helpers/ids.js';
 
 /** A valid NHS number per scenario, in a range no other test file uses. */
-export function nhsNumber(n: number): string {
-  for (let base = 970_000_000 + n * 10; ; base++) {
-    const d = String(base);
-    let sum = 0;
-    for (let i = 0; i < 9; i++) sum += Number(d[i]) * (10 - i);
-    const check = 11 - (sum % 11);
-    if (check === 10) continue;
-    return `${d}${check === 11 ? 0 : check}`;
-  }
-}
+export const nhsNumber = (n: number): string => validNhsNumberFrom(970_000_000 + n * 10);
 
 export const FAMILY = 'Quillfeather-Oyelaran';
 export const GIVEN = 'Perpetua';
