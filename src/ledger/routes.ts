@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../http/errors.js';
-import { practitionerOf } from '../identity/index.js';
+import { type Practitioner, practitionerOf } from '../identity/index.js';
 import type { Queryable } from '../store/db.js';
 import { recordedTransaction } from './append.js';
 import type { LedgerEntry } from './entry.js';
@@ -139,6 +139,26 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
   const { db } = ledger;
   const policyVersion = opts.policyVersion ?? (() => 'none');
 
+  /** Auditors are watched too: a look at one person's record is itself an entry, written first. */
+  const recordAuditorRead = (
+    tx: Queryable,
+    action: 'audit.searched' | 'audit.subject_report',
+    me: Practitioner,
+    subject: SubjectIdentifiers,
+  ) =>
+    ledger.append(tx, {
+      entries: [
+        {
+          action,
+          actor: { agency: me.agency, sub: me.sub, role: me.role },
+          subject,
+          decision: 'permit',
+          ruleIds: [],
+          policyVersion: policyVersion(),
+        },
+      ],
+    });
+
   app.get<{ Querystring: Static<typeof AuditQuery> }>(
     '/audit',
     {
@@ -174,18 +194,7 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
       // A search for one person answers the subject report's question, so it is watched the same way.
       const entries = subject
         ? await recordedTransaction(db, async (tx) => {
-            await ledger.append(tx, {
-              entries: [
-                {
-                  action: 'audit.searched',
-                  actor: { agency: me.agency, sub: me.sub, role: me.role },
-                  subject,
-                  decision: 'permit',
-                  ruleIds: [],
-                  policyVersion: policyVersion(),
-                },
-              ],
-            });
+            await recordAuditorRead(tx, 'audit.searched', me, subject);
             return search(tx);
           })
         : await search(db);
@@ -216,18 +225,7 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
       const refs = ledger.subjectRefs(subject);
       // The report is itself recorded, before anything is read: no record, no report.
       return recordedTransaction(db, async (tx) => {
-        await ledger.append(tx, {
-          entries: [
-            {
-              action: 'audit.subject_report',
-              actor: { agency: me.agency, sub: me.sub, role: me.role },
-              subject,
-              decision: 'permit',
-              ruleIds: [],
-              policyVersion: policyVersion(),
-            },
-          ],
-        });
+        await recordAuditorRead(tx, 'audit.subject_report', me, subject);
         const items: Static<typeof ReportItem>[] = [];
         let afterSeq = 0;
         for (;;) {
