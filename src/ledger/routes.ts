@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../http/errors.js';
+import { isValidNhsNumber, normaliseNhsNumber } from '../http/subject.js';
 import { type Practitioner, practitionerOf } from '../identity/index.js';
 import type { Queryable } from '../store/db.js';
 import { recordedTransaction } from './append.js';
@@ -107,7 +108,13 @@ const badQuery = (path: string, message: string) =>
 
 function subjectFrom(q: { nhsNumber?: string; pncId?: string }): SubjectIdentifiers | undefined {
   const s: SubjectIdentifiers = {};
-  if (q.nhsNumber !== undefined) s.nhsNumber = q.nhsNumber;
+  if (q.nhsNumber !== undefined) {
+    // A mistyped number would find nothing and look like "no disclosures": say it is wrong instead.
+    if (!isValidNhsNumber(normaliseNhsNumber(q.nhsNumber))) {
+      throw badQuery('nhsNumber', 'must be 10 digits with a valid modulus-11 check digit');
+    }
+    s.nhsNumber = q.nhsNumber;
+  }
   if (q.pncId !== undefined) s.pncId = q.pncId;
   return s.nhsNumber !== undefined || s.pncId !== undefined ? s : undefined;
 }

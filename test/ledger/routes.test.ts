@@ -118,6 +118,13 @@ t.test('audit routes', async (t) => {
     const bad = await api.inject({ url: '/v1/audit?limit=0', headers: as('police-county') });
     t.equal(bad.statusCode, 400);
     t.equal(bad.json().code, 'validation_failed');
+    for (const url of ['/v1/audit?nhsNumber=9434765918', '/v1/audit/subject-report?nhsNumber=9434765918']) {
+      const typo = await api.inject({ url, headers: as('police-county') });
+      t.equal(typo.statusCode, 400, `${url}: a bad check digit is an error, not "no entries"`);
+      t.same(typo.json().errors, [
+        { path: 'querystring:/nhsNumber', message: 'must be 10 digits with a valid modulus-11 check digit' },
+      ]);
+    }
     const future = await api.inject({
       url: '/v1/audit?from=2999-01-01T00:00:00Z',
       headers: as('police-county'),
