@@ -110,15 +110,14 @@ type WithdrawBodyT = Static<typeof WithdrawBody>;
 const ConsentView = Type.Object({
   id: Type.String(),
   subject: SubjectSchema,
-  // Who gave it, by name, and the evidence are the recording agency's: other agencies see the relationship.
-  givenBy: Type.Object({ relationship: stringEnum(RELATIONSHIPS), name: Type.Optional(Type.String()) }),
+  givenBy: GivenBy,
   status: stringEnum(STATUSES),
   purposes: Type.Array(Type.String()),
   agencies: Type.Optional(Type.Array(Type.String())),
   categories: Type.Optional(Type.Array(Type.String())),
   validFrom: Type.String(),
   validTo: Type.Optional(Type.String()),
-  evidence: Type.Optional(Type.String()),
+  evidence: Type.String(),
   recordedBy: Type.Object({ agency: Type.String() }),
   recordedAt: Type.String(),
   withdrawn: Type.Optional(
@@ -149,17 +148,9 @@ function concerns(r: ConsentRecord, agency: string): boolean {
   return r.recordedBy.agency === agency || !r.agencies || r.agencies.includes(agency);
 }
 
-/** What another agency sees of a record: not the name of who gave it, not the evidence. */
-function viewFor(r: ConsentRecord, agency: string, now: number): ConsentViewT {
-  const { evidence, givenBy, ...rest } = r;
-  const own = r.recordedBy.agency === agency;
-  return {
-    ...rest,
-    subject: r.subject as Subject,
-    givenBy: own ? givenBy : { relationship: givenBy.relationship },
-    ...(own ? { evidence } : {}),
-    active: isActive(r, now),
-  };
+/** A record as the agencies it concerns see it (the subject as checkSubject normalised it on the way in). */
+function viewOf(r: ConsentRecord, now: number): ConsentViewT {
+  return { ...r, subject: r.subject as Subject, active: isActive(r, now) };
 }
 
 /** In force now: not withdrawn, and validFrom ≤ now < validTo (the bounds consentCoverage uses). */
@@ -298,7 +289,7 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
       });
       const now = Date.now();
       // The stored subject is the one checkSubject normalised on the way in.
-      return records.map((r) => viewFor(r, me.agency, now));
+      return records.map((r) => viewOf(r, now));
     },
   );
 

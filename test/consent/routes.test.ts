@@ -109,17 +109,17 @@ for (const backend of ['postgres', 'pglite'] as const) {
         t.equal(r.status, 200, r.text);
         t.equal(r.json.length, 1, q);
         const c = r.json[0];
-        // A named agency sees the record, but not who gave it by name, nor the evidence: those are the
-        // recording agency's.
+        // A named agency is a party to the consent and sees the whole record.
         t.same(c, {
           id: consentId,
           subject: { ...CHILD, nhsNumber: NHS },
-          givenBy: { relationship: 'parent' },
+          givenBy: { relationship: 'parent', name: 'Jo Example' },
           status: 'given',
           purposes: ['early_help', 's17_assessment'],
           agencies: [GP, POLICE],
           categories: ['registration', 'attendances'],
           validFrom: '2026-01-01T00:00:00.000Z',
+          evidence: 'Signed consent form, scanned to the case file.',
           recordedBy: { agency: CSC },
           recordedAt: c.recordedAt,
           active: true,
