@@ -31,6 +31,7 @@ import type {
   RespondBodyT,
 } from './schemas.js';
 import {
+  type ConsentClaim,
   type FieldMap,
   findRequest,
   type InfoRequest,
@@ -117,47 +118,59 @@ function statusOf(r: InfoRequest, now: Date): RequestStatus {
 export class RequestService {
   constructor(private readonly deps: RequestServiceDeps) {}
 
-  /** The consent registry's answer for each category, with the requester's own statement of a refusal. */
-  private async consentLookup(
+  /**
+   * The policy's decision now, with the consent registry as it is now: at creation, again at release, and
+   * again at each read. A refusal the requester states counts as one on record.
+   */
+  private async decideNow(
     tx: Queryable,
     q: {
-      subject: Subject;
+      requesterKind: string;
+      role: string;
+      holder: { id: string; kind: string };
       purpose: string;
-      holder: string;
+      subject: Subject;
       categories: readonly string[];
-      claim?: CreateRequestBodyT['consent'];
+      claim?: ConsentClaim | undefined;
+      override?: OverrideReason | undefined;
     },
-  ): Promise<(category: string) => ConsentInput> {
+  ): Promise<{ decision: Decision; byCategory: Map<string, CategoryDecision> }> {
     const coverage = await consentCoverage(tx, {
       ...(q.subject.nhsNumber ? { nhsNumber: q.subject.nhsNumber } : {}),
       ...(q.subject.pncId ? { pncId: q.subject.pncId } : {}),
       purpose: q.purpose,
-      holderAgency: q.holder,
+      holderAgency: q.holder.id,
       categories: q.categories,
       at: new Date(),
       ...(q.claim?.consentId ? { consentId: q.claim.consentId } : {}),
     });
     const statedRefusal = q.claim?.status === 'refused';
-    return (category) => {
-      const c = coverage.get(category);
-      return { covered: Boolean(c?.givenId), refused: Boolean(c?.refusedId) || statedRefusal };
-    };
+    const decision = decide(this.deps.policies.current(), {
+      requesterKind: q.requesterKind,
+      role: q.role,
+      holderKind: q.holder.kind,
+      purpose: q.purpose,
+      categories: q.categories,
+      consent: (category): ConsentInput => {
+        const c = coverage.get(category);
+        return { covered: Boolean(c?.givenId), refused: Boolean(c?.refusedId) || statedRefusal };
+      },
+      override: q.override ?? false,
+    });
+    return { decision, byCategory: new Map(decision.categories.map((d) => [d.category, d])) };
   }
 
-  private decideFor(
-    r: { fromKind: string; fromRole: string; toKind: string; purpose: string },
-    categories: readonly string[],
-    consent: (category: string) => ConsentInput,
-    override: OverrideReason | false,
-  ): Decision {
-    return decide(this.deps.policies.current(), {
+  /** decideNow for a stored request, as `role` of the requesting agency would get it. */
+  private redecide(tx: Queryable, r: InfoRequest, role: string, categories: readonly string[]) {
+    return this.decideNow(tx, {
       requesterKind: r.fromKind,
-      role: r.fromRole,
-      holderKind: r.toKind,
+      role,
+      holder: { id: r.toAgency, kind: r.toKind },
       purpose: r.purpose,
+      subject: r.subject,
       categories,
-      consent,
-      override,
+      claim: r.consentClaim,
+      override: r.override?.reason,
     });
   }
 
@@ -204,7 +217,6 @@ export class RequestService {
     const relatedChildren = body.relatedChildren?.map((c, i) => checkSubject(c, `/relatedChildren/${i}`));
     const now = new Date();
     const requested = this.requestedDeadline(body.respondBy, now);
-    const route = { fromKind: p.kind, fromRole: p.role, toKind: holder.kind, purpose: body.purpose };
     const base = {
       actor: actorOf(p),
       counterpart: holder.id,
@@ -214,14 +226,16 @@ export class RequestService {
     };
 
     return recordedTransaction(this.deps.db, async (tx) => {
-      const consent = await this.consentLookup(tx, {
-        subject,
+      const { decision } = await this.decideNow(tx, {
+        requesterKind: p.kind,
+        role: p.role,
+        holder,
         purpose: body.purpose,
-        holder: holder.id,
+        subject,
         categories: body.categories,
         claim: body.consent,
+        override: body.override?.reason,
       });
-      const decision = this.decideFor(route, body.categories, consent, body.override?.reason ?? false);
       const refused = refusalsOf(decision.categories);
       const denied = decision.categories.filter((d) => d.decision === 'deny');
       const permitted = decision.categories.filter((d) => d.decision === 'permit');
@@ -392,20 +406,7 @@ export class RequestService {
       // Each read is a disclosure to this practitioner, decided for this practitioner: another role of
       // the requesting agency sees only what the policy gives that role, and a consent withdrawn or a
       // rule changed since the release counts now.
-      const consent = await this.consentLookup(tx, {
-        subject: r.subject,
-        purpose: r.purpose,
-        holder: r.toAgency,
-        categories: releasedCategories,
-        ...(r.consentClaim ? { claim: r.consentClaim } : {}),
-      });
-      const decision = this.decideFor(
-        { ...r, fromRole: p.role },
-        releasedCategories,
-        consent,
-        (r.override?.reason as OverrideReason | undefined) ?? false,
-      );
-      const byCategory = new Map(decision.categories.map((d) => [d.category, d]));
+      const { decision, byCategory } = await this.redecide(tx, r, p.role, releasedCategories);
       const data: Record<string, unknown> = {};
       const fields: FieldMap = {};
       for (const category of releasedCategories) {
@@ -508,20 +509,7 @@ export class RequestService {
       }
       // Decided again at release: a consent withdrawn or a rule changed since the request counts now.
       const answered = Object.keys(data).filter((c) => r.granted.includes(c));
-      const consent = await this.consentLookup(tx, {
-        subject: r.subject,
-        purpose: r.purpose,
-        holder: r.toAgency,
-        categories: answered,
-        ...(r.consentClaim ? { claim: r.consentClaim } : {}),
-      });
-      const decision = this.decideFor(
-        r,
-        answered,
-        consent,
-        (r.override?.reason as OverrideReason | undefined) ?? false,
-      );
-      const byCategory = new Map(decision.categories.map((d) => [d.category, d]));
+      const { decision, byCategory } = await this.redecide(tx, r, r.fromRole, answered);
 
       const released: FieldMap = {};
       const withheldByPolicy: FieldMap = {};

@@ -1,4 +1,5 @@
 import type { Subject } from '../../http/subject.js';
+import type { OverrideReason } from '../../policy/index.js';
 import type { Queryable } from '../../store/index.js';
 import type { RefusalT } from './schemas.js';
 
@@ -11,7 +12,7 @@ export interface ConsentClaim {
 }
 
 export interface Override {
-  reason: string;
+  reason: OverrideReason;
   justification: string;
 }
 
