@@ -1,28 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../http/errors.js';
 import { type Db, type Queryable, StoreUnavailableError } from '../store/db.js';
-import type { QueuedBody } from './entry.js';
+import { copyOptionalFields, type QueuedBody } from './entry.js';
 import { computeSubjectRefs, currentSubjectKey, type SubjectIdentifiers } from './subject.js';
 
-export interface LedgerEntryInput {
-  action: string;
-  actor: { agency: string; sub: string; role: string };
-  counterpart?: string;
-  requestId?: string;
-  caseReference?: string;
-  /** Hashed here into subjectRef / subjectRefs; the identifiers themselves are never stored. */
+/**
+ * An entry as a caller writes it: the entry's own fields, with the subject's identifiers in place of the
+ * keyed hashes the ledger makes of them (the identifiers themselves are never stored).
+ */
+export type LedgerEntryInput = Omit<QueuedBody, 'subjectRef' | 'subjectRefs'> & {
   subject: SubjectIdentifiers | null;
-  purpose?: string;
-  lawfulBasis?: string[];
-  consent?: string;
-  decision: 'permit' | 'deny';
-  ruleIds: string[];
-  policyVersion: string;
-  fields?: Record<string, string[]>;
-  categories?: string[];
-  /** A stated reason (a decline); free text the practitioner wrote, kept in the hash chain. */
-  reason?: string;
-}
+};
 
 export interface OutboxEventInput {
   /** The recipient agency. */
@@ -93,15 +81,7 @@ function queuedBody(e: LedgerEntryInput, key: () => Buffer): QueuedBody {
     ruleIds: [...e.ruleIds],
     policyVersion: e.policyVersion,
   };
-  if (e.counterpart !== undefined) body.counterpart = e.counterpart;
-  if (e.requestId !== undefined) body.requestId = e.requestId;
-  if (e.caseReference !== undefined) body.caseReference = e.caseReference;
-  if (e.purpose !== undefined) body.purpose = e.purpose;
-  if (e.lawfulBasis !== undefined) body.lawfulBasis = [...e.lawfulBasis];
-  if (e.consent !== undefined) body.consent = e.consent;
-  if (e.fields !== undefined) body.fields = e.fields;
-  if (e.categories !== undefined) body.categories = [...e.categories];
-  if (e.reason !== undefined) body.reason = e.reason;
+  copyOptionalFields(e, body);
   return body;
 }
 

@@ -54,6 +54,26 @@ export function chainHash(prevHash: string, canonical: Buffer): string {
   return createHash('sha256').update(prevHash, 'utf8').update(canonical).digest('hex');
 }
 
+/** The optional fields of an entry: present when set, left out (never null) when not. */
+const OPTIONAL_FIELDS = [
+  'counterpart',
+  'requestId',
+  'caseReference',
+  'purpose',
+  'lawfulBasis',
+  'consent',
+  'fields',
+  'categories',
+  'reason',
+] as const satisfies readonly (keyof QueuedBody)[];
+
+/** Copies the optional fields that are set from one entry-shaped object to another. */
+export function copyOptionalFields(from: Partial<QueuedBody>, to: Partial<QueuedBody>): void {
+  const src = from as Record<string, unknown>;
+  const dst = to as Record<string, unknown>;
+  for (const key of OPTIONAL_FIELDS) if (src[key] !== undefined) dst[key] = src[key];
+}
+
 /** Builds the entry object in one fixed shape from its stored or queued parts. */
 export function makeEntry(
   head: { seq: number; id: string; at: string; prevHash: string },
@@ -72,15 +92,7 @@ export function makeEntry(
     policyVersion: body.policyVersion,
     prevHash: head.prevHash,
   };
-  if (body.counterpart !== undefined) e.counterpart = body.counterpart;
-  if (body.requestId !== undefined) e.requestId = body.requestId;
-  if (body.caseReference !== undefined) e.caseReference = body.caseReference;
-  if (body.purpose !== undefined) e.purpose = body.purpose;
-  if (body.lawfulBasis !== undefined) e.lawfulBasis = body.lawfulBasis;
-  if (body.consent !== undefined) e.consent = body.consent;
-  if (body.fields !== undefined) e.fields = body.fields;
-  if (body.categories !== undefined) e.categories = body.categories;
-  if (body.reason !== undefined) e.reason = body.reason;
+  copyOptionalFields(body, e);
   return e;
 }
 
