@@ -1,16 +1,11 @@
 import path from 'node:path';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type AgencyKind, isAgencyKind, roleBelongsToKind } from '../identity/roles.js';
 import { isCategory, isPurpose } from '../policy/catalogue.js';
 import { explain } from '../policy/decide.js';
 import { loadBundle } from '../policy/loader.js';
 import { runPolicyTests } from '../policy/policy-tests.js';
 import type { BundleError } from '../policy/types.js';
-
-export interface PolicyCommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+import { type CliIo, parseOptions, required, UsageError } from './io.js';
 
 const USAGE = `usage: sgw policy <command>
   check [DIR]       validate the bundle in DIR (default: SGW_POLICIES_DIR); lists every error as file:line
@@ -21,23 +16,8 @@ const USAGE = `usage: sgw policy <command>
 const formatError = (dir: string, e: BundleError): string =>
   `${e.line > 0 ? `${path.join(dir, e.file)}:${e.line}` : path.resolve(dir, e.file)}: ${e.message}`;
 
-class PolicyUsageError extends Error {}
-
-function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, positionals: number) {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new PolicyUsageError((err as Error).message);
-  }
-  if (parsed.positionals.length > positionals) {
-    throw new PolicyUsageError(`unexpected argument: ${parsed.positionals[positionals]}`);
-  }
-  return parsed;
-}
-
-async function check(args: string[], io: PolicyCommandIo, defaultDir: string): Promise<number> {
-  const dir = parse(args, {}, 1).positionals[0] ?? defaultDir;
+async function check(args: string[], io: CliIo, defaultDir: string): Promise<number> {
+  const dir = parseOptions(args, {}, 1).positionals[0] ?? defaultDir;
   const result = await loadBundle(dir);
   if (!result.ok) {
     for (const e of result.errors) io.stderr(formatError(dir, e));
@@ -48,8 +28,8 @@ async function check(args: string[], io: PolicyCommandIo, defaultDir: string): P
   return 0;
 }
 
-async function test(args: string[], io: PolicyCommandIo, defaultDir: string): Promise<number> {
-  const dir = parse(args, {}, 1).positionals[0] ?? defaultDir;
+async function test(args: string[], io: CliIo, defaultDir: string): Promise<number> {
+  const dir = parseOptions(args, {}, 1).positionals[0] ?? defaultDir;
   const testsDir = path.join(dir, 'tests');
   const report = await runPolicyTests(dir, testsDir);
   if (report.bundleErrors.length > 0) {
@@ -70,8 +50,8 @@ async function test(args: string[], io: PolicyCommandIo, defaultDir: string): Pr
   return report.ok ? 0 : 1;
 }
 
-async function explainCommand(args: string[], io: PolicyCommandIo, defaultDir: string): Promise<number> {
-  const { values } = parse(
+async function explainCommand(args: string[], io: CliIo, defaultDir: string): Promise<number> {
+  const { values } = parseOptions(
     args,
     {
       'from-kind': { type: 'string' },
@@ -85,36 +65,31 @@ async function explainCommand(args: string[], io: PolicyCommandIo, defaultDir: s
     },
     0,
   );
-  const need = (name: string): string => {
-    const v = values[name];
-    if (typeof v !== 'string' || v.length === 0) throw new PolicyUsageError(`--${name} is required`);
-    return v;
-  };
-  const fromKind = need('from-kind');
-  const toKind = need('to-kind');
+  const fromKind = required(values, 'from-kind');
+  const toKind = required(values, 'to-kind');
   for (const [flag, kind] of [
     ['from-kind', fromKind],
     ['to-kind', toKind],
   ] as const) {
-    if (!isAgencyKind(kind)) throw new PolicyUsageError(`--${flag}: unknown agency kind "${kind}"`);
+    if (!isAgencyKind(kind)) throw new UsageError(`--${flag}: unknown agency kind "${kind}"`);
   }
   const consentWord = (values.consent as string | undefined) ?? 'none';
   if (!['given', 'refused', 'none'].includes(consentWord)) {
-    throw new PolicyUsageError('--consent must be given, refused or none');
+    throw new UsageError('--consent must be given, refused or none');
   }
-  const categories = need('categories')
+  const categories = required(values, 'categories')
     .split(',')
     .map((c) => c.trim())
     .filter(Boolean);
   // A typo must not read as a policy refusal.
-  const role = need('role');
+  const role = required(values, 'role');
   if (!roleBelongsToKind(role, fromKind as AgencyKind)) {
-    throw new PolicyUsageError(`--role: "${role}" is not a role of a ${fromKind} agency`);
+    throw new UsageError(`--role: "${role}" is not a role of a ${fromKind} agency`);
   }
-  const purpose = need('purpose');
-  if (!isPurpose(purpose)) throw new PolicyUsageError(`--purpose: unknown purpose "${purpose}"`);
+  const purpose = required(values, 'purpose');
+  if (!isPurpose(purpose)) throw new UsageError(`--purpose: unknown purpose "${purpose}"`);
   const unknown = categories.filter((c) => !isCategory(c));
-  if (unknown.length > 0) throw new PolicyUsageError(`--categories: unknown category "${unknown[0]}"`);
+  if (unknown.length > 0) throw new UsageError(`--categories: unknown category "${unknown[0]}"`);
   const dir = (values.dir as string | undefined) ?? defaultDir;
   const result = await loadBundle(dir);
   if (!result.ok) {
@@ -141,7 +116,7 @@ async function explainCommand(args: string[], io: PolicyCommandIo, defaultDir: s
  */
 export async function runPolicyCommand(
   argv: string[],
-  io: PolicyCommandIo,
+  io: CliIo,
   defaultDir = './policies',
 ): Promise<number> {
   const [sub, ...args] = argv;
@@ -163,7 +138,7 @@ export async function runPolicyCommand(
         return 2;
     }
   } catch (err) {
-    if (err instanceof PolicyUsageError) {
+    if (err instanceof UsageError) {
       io.stderr(`sgw policy ${sub}: ${err.message}\n${USAGE}`);
       return 2;
     }
