@@ -1,33 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { isUuid } from '../http/schema.js';
+import type { Subject } from '../http/subject.js';
 import type { Queryable } from '../store/index.js';
 
 export type ConsentStatus = 'given' | 'refused';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface GivenBy {
   relationship: 'self' | 'parent' | 'person_with_parental_responsibility' | 'guardian';
   name: string;
 }
 
-export interface NewConsent {
-  nhsNumber?: string;
-  pncId?: string;
-  subject: Record<string, unknown>;
-  givenBy: GivenBy;
-  status: ConsentStatus;
-  purposes: string[];
-  agencies?: string[];
-  categories?: string[];
-  validFrom: string;
-  validTo?: string;
-  evidence: string;
-  recordedBy: { agency: string; sub: string };
-}
-
+/** A consent as stored and shown (times as RFC 3339 UTC). */
 export interface ConsentRecord {
   id: string;
-  subject: Record<string, unknown>;
+  subject: Subject;
   givenBy: GivenBy;
   status: ConsentStatus;
   purposes: string[];
@@ -41,11 +27,18 @@ export interface ConsentRecord {
   withdrawn?: { at: string; reason: string; byAgency: string };
 }
 
+/** What recording a consent takes: the record's own fields, the identifiers it is found by, the recorder. */
+export type NewConsent = Omit<ConsentRecord, 'id' | 'recordedBy' | 'recordedAt' | 'withdrawn'> & {
+  nhsNumber?: string;
+  pncId?: string;
+  recordedBy: { agency: string; sub: string };
+};
+
 interface ConsentRow extends Record<string, unknown> {
   id: string;
   nhs_number: string | null;
   pnc_id: string | null;
-  subject: Record<string, unknown>;
+  subject: Subject;
   given_by: GivenBy;
   status: ConsentStatus;
   purposes: string[];
@@ -172,7 +165,7 @@ export async function consentCoverage(tx: Queryable, q: ConsentQuery): Promise<M
   const result = new Map<string, CategoryConsent>(q.categories.map((c) => [c, {}]));
   if (!q.nhsNumber && !q.pncId) return result;
   // A named record that cannot exist covers nothing (and must not reach the uuid cast, which would throw).
-  if (q.consentId !== undefined && !UUID.test(q.consentId)) return result;
+  if (q.consentId !== undefined && !isUuid(q.consentId)) return result;
   const rows = await tx.query<ConsentRow>(
     `SELECT * FROM consents
       WHERE (($1::text IS NOT NULL AND nhs_number = $1) OR ($2::text IS NOT NULL AND pnc_id = $2))

@@ -2,13 +2,12 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { endOfLondonDay, startOfLondonDay } from '../calendar/index.js';
 import { AppError, conflict, type FieldError, notFound } from '../http/errors.js';
-import { stringEnum } from '../http/schema.js';
+import { isUuid, stringEnum } from '../http/schema.js';
 import {
   checkSubject,
   identifiersOf,
   isValidNhsNumber,
   normaliseNhsNumber,
-  type Subject,
   SubjectSchema,
 } from '../http/subject.js';
 import { AGENCY_KINDS, actorOf, practiceRoles, practitionerOf } from '../identity/index.js';
@@ -32,7 +31,6 @@ export interface ConsentRoutesOptions {
 
 const RELATIONSHIPS = ['self', 'parent', 'person_with_parental_responsibility', 'guardian'] as const;
 const STATUSES = ['given', 'refused'] as const;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A date-time with a zone, or a date (a day in England: validFrom from its start, validTo to its end). */
 const DateOrDateTime = Type.String({
   pattern:
@@ -150,7 +148,7 @@ function concerns(r: ConsentRecord, agency: string): boolean {
 
 /** A record as the agencies it concerns see it (the subject as checkSubject normalised it on the way in). */
 function viewOf(r: ConsentRecord, now: number): ConsentViewT {
-  return { ...r, subject: r.subject as Subject, active: isActive(r, now) };
+  return { ...r, active: isActive(r, now) };
 }
 
 /** In force now: not withdrawn, and validFrom ≤ now < validTo (the bounds consentCoverage uses). */
@@ -302,7 +300,7 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
     async (request) => {
       const me = practitionerOf(request);
       const { id } = request.params;
-      if (!UUID.test(id)) throw notFound();
+      if (!isUuid(id)) throw notFound();
       const policyVersion = policies.current().version;
       return recordedTransaction(db, async (tx) => {
         const record = await findConsent(tx, id);
@@ -317,7 +315,7 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
           action: 'consent.withdrawn',
           actor: actorOf(me),
           ...(record.recordedBy.agency !== me.agency ? { counterpart: record.recordedBy.agency } : {}),
-          subject: identifiersOf(record.subject as Partial<Subject>),
+          subject: identifiersOf(record.subject),
           purpose,
           // What the consent is now; the record keeps what it was.
           consent: 'withdrawn',

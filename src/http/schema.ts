@@ -6,3 +6,8 @@ import { type TUnsafe, Type } from '@sinclair/typebox';
  */
 export const stringEnum = <T extends string>(values: readonly T[]): TUnsafe<T> =>
   Type.Unsafe<T>({ type: 'string', enum: [...values] });
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids the gateway makes are UUIDs: anything else names nothing (and never reaches a uuid cast). */
+export const isUuid = (value: string): boolean => UUID.test(value);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { respondBy as respondByRule, UnsupportedYearError, type Within } from '../../calendar/index.js';
 import { consentCoverage } from '../../consent/index.js';
 import { AppError, type DenialReason, type FieldError, notFound } from '../../http/errors.js';
+import { isUuid } from '../../http/schema.js';
 import { checkSubject, identifiersOf, type Subject } from '../../http/subject.js';
 import { actorOf, type Practitioner } from '../../identity/index.js';
 import {
@@ -49,7 +50,6 @@ export interface RequestServiceDeps {
   defaultRespondWorkingDays: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How far ahead a requester may set its own deadline. */
 const MAX_RESPOND_BY_MS = 366 * 24 * 3600 * 1000;
 
@@ -389,7 +389,7 @@ export class RequestService {
 
   /** The request if the caller's agency is a party to it; 404 otherwise, so existence never leaks. */
   private async visible(tx: Queryable, p: Practitioner, id: string, forUpdate = false) {
-    if (!UUID.test(id)) throw notFound();
+    if (!isUuid(id)) throw notFound();
     const r = await findRequest(tx, id, forUpdate);
     if (!r || (r.fromAgency !== p.agency && r.toAgency !== p.agency)) throw notFound();
     return r;
