@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import {
   createHash,
   createPrivateKey,
@@ -524,4 +525,29 @@ t.test('serve without a CA refuses to start and says what to do', async (t) => {
   t.equal(r.code, 1);
   t.match(r.err, /ca init/);
   t.notOk(existsSync(path.join(empty, 'ca.crt')), 'nothing created without --init');
+});
+
+t.test('audit export: --from and --to are a seq or a time, else a usage error', async (t) => {
+  const dir = tempDir(t, 'sgw-audit-args-');
+  for (const bad of [
+    ['--from', 'yesterday'],
+    ['--to', '0x10'],
+  ]) {
+    const r = await sgw(dir, 'audit', 'export', ...bad);
+    t.equal(r.code, 2, bad.join(' '));
+    t.match(r.err, new RegExp(`${bad[0]} must be a seq or an RFC 3339 time`));
+  }
+});
+
+t.test('a reader that closes the pipe early ends the command quietly', async (t) => {
+  // The built CLI, as a shell runs it: `sgw help | head -0`.
+  const child = spawn(process.execPath, ['dist/cli/main.js', 'help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.equal(code, 0);
+  t.equal(stderr, '', 'no EPIPE stack trace');
 });

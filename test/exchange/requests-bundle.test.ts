@@ -4,7 +4,16 @@ import path from 'node:path';
 import t from 'tap';
 import { respondBy as respondByRule } from '../../src/calendar/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
-import { CSC, child, harness, nhsNumber, PAYLOADS, POLICE, requestBody } from './requests-fixtures.js';
+import {
+  CSC,
+  child,
+  harness,
+  nhsNumber,
+  PAYLOADS,
+  POLICE,
+  PROBATION,
+  requestBody,
+} from './requests-fixtures.js';
 
 /**
  * Information requests under a bundle with two rules the default one lacks: a second s47 rule for police
@@ -35,6 +44,16 @@ respondWithin: { workingDays: 3 }
 share:
   case_summary: "*"
 `,
+  'test-no-deadline.yaml': `id: test-no-deadline
+description: Test rule. Probation may ask police about incidents for a safeguarding concern; no deadline set.
+purposes: [safeguarding_concern]
+requester: { agencyKinds: [probation] }
+holder: { agencyKinds: [police] }
+lawfulBasis: ["UK GDPR Art 6(1)(e)"]
+consent: not_required
+share:
+  incidents: [items.date]
+`,
 };
 
 t.test('requests under a custom bundle (postgres)', async (t) => {
@@ -45,7 +64,10 @@ t.test('requests under a custom bundle (postgres)', async (t) => {
     copyFileSync(path.join(source, f), path.join(dir, f));
   }
   for (const [f, text] of Object.entries(EXTRA_RULES)) writeFileSync(path.join(dir, f), text);
-  const gw = await startTestGateway(t, { backend: 'postgres', env: { SGW_POLICIES_DIR: dir } });
+  const gw = await startTestGateway(t, {
+    backend: 'postgres',
+    env: { SGW_POLICIES_DIR: dir, SGW_DEFAULT_RESPOND_WORKING_DAYS: '7' },
+  });
   const h = harness(gw);
   const rules = (await h.sw('GET', '/v1/policies')).json.rules.map((r: { id: string }) => r.id);
   t.ok(rules.includes('test-s47-bail-urgent') && rules.includes('test-early-help-csc'), 'the bundle loaded');
@@ -90,6 +112,22 @@ t.test('requests under a custom bundle (postgres)', async (t) => {
       (e) => e.requestId === both.r.json.id,
     );
     t.same([...(entry?.ruleIds ?? [])].sort(), ['s47-police', 'test-s47-bail-urgent']);
+  });
+
+  t.test('no matching rule sets respondWithin: the configured default, in working days', async (t) => {
+    const before = new Date();
+    const r = await gw.call(PROBATION, 'probation_officer', 'POST', '/v1/requests', {
+      ...requestBody({ subject: child(nhsNumber(82)), categories: ['incidents'] }),
+      purpose: 'safeguarding_concern',
+    });
+    const after = new Date();
+    t.equal(r.status, 201, r.text);
+    t.ok(
+      [before, after]
+        .map((d) => respondByRule(d, { workingDays: 7 }).toISOString())
+        .includes(r.json.respondBy),
+      `${r.json.respondBy}: SGW_DEFAULT_RESPOND_WORKING_DAYS=7`,
+    );
   });
 
   t.test('a consent-required rule that allows no override: still consent_required', async (t) => {

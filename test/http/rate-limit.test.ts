@@ -71,6 +71,17 @@ t.test('the window is shared through Redis by every gateway process', async (t) 
   assertRateLimited(t, await asPractitioner(two, POLICE, 'police_officer', sub));
 });
 
+t.test('another deployment on the same Redis (another gateway id) counts apart', async (t) => {
+  const env = { SGW_RATE_LIMIT_PER_PRACTITIONER: '2' };
+  const ours = await startTestGateway(t, { certsDir, env });
+  const theirs = await startTestGateway(t, { certsDir, env: { ...env, SGW_GATEWAY_ID: `other-${tag}` } });
+  const sub = `pc-${tag}-apart`;
+  t.equal((await asPractitioner(ours, POLICE, 'police_officer', sub)).status, 200);
+  t.equal((await asPractitioner(ours, POLICE, 'police_officer', sub)).status, 200);
+  assertRateLimited(t, await asPractitioner(ours, POLICE, 'police_officer', sub));
+  t.equal((await asPractitioner(theirs, POLICE, 'police_officer', sub)).status, 200, 'its own window');
+});
+
 t.test('per agency: practitioners of one agency share its limit', async (t) => {
   const tg = await startTestGateway(t, { certsDir, env: { SGW_RATE_LIMIT_PER_AGENCY: '4' } });
   t.equal((await asPractitioner(tg, CSC, 'social_worker', 'sw-1')).status, 200);

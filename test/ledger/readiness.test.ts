@@ -23,3 +23,30 @@ t.test('readiness reports the ledger down when an entry cannot be queued, and up
   const [queued] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger_queue');
   t.equal(queued?.n, 0, 'the probe leaves nothing behind');
 });
+
+t.test('readiness reports a stalled sequencer: entries waiting for over 30 s', async (t) => {
+  const gw = await startTestGateway(t);
+  const { db, ledger } = gw.gateway;
+  await ledger.stop();
+  t.equal((await ledger.health()).ok, true, 'an empty queue is not a stall');
+  await db.query(
+    `INSERT INTO ledger_queue (entry_id, at, body) VALUES (gen_random_uuid(), now() - interval '31 seconds', '{}')`,
+  );
+  t.same(await ledger.health(), { ok: false, treeSize: 0, reason: 'sequencer stalled' });
+});
+
+t.test('the queue is part of the record: no update, no truncate, no delete before sequencing', async (t) => {
+  const gw = await startTestGateway(t);
+  const { db, ledger } = gw.gateway;
+  await ledger.stop();
+  await db.query(`INSERT INTO ledger_queue (entry_id, body) VALUES (gen_random_uuid(), '{"action":"x"}')`);
+  for (const sql of [
+    `UPDATE ledger_queue SET body = '{"action":"changed"}'`,
+    'DELETE FROM ledger_queue',
+    'TRUNCATE ledger_queue',
+  ]) {
+    await t.rejects(db.query(sql), /refused/, sql);
+  }
+  const [row] = await db.query<{ body: { action: string } }>('SELECT body FROM ledger_queue');
+  t.same(row?.body, { action: 'x' }, 'the queued entry is as written');
+});
