@@ -331,6 +331,7 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
           agency,
           type: 'consent.withdrawn',
           data: { consentId: id, withdrawnAt: withdrawn.at, byAgency: me.agency },
+          inbox: { kind: 'event', ref: id },
         }));
         await ledger.append(tx, { entries, events });
         return { id, status: 'withdrawn' as const, withdrawnAt: withdrawn.at };

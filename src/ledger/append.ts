@@ -12,12 +12,32 @@ export type LedgerEntryInput = Omit<QueuedBody, 'subjectRef' | 'subjectRefs'> & 
   subject: SubjectIdentifiers | null;
 };
 
+export type InboxKind = 'concern' | 'request' | 'event';
+
+/** How an event stands in its recipient's inbox (contract section 12). */
+export interface InboxPlacement {
+  /** `concern` / `request`: work addressed to the agency; `event`: news about something. */
+  kind: InboxKind;
+  /** The id of what the event is about (a request, a concern, a flag, a consent record, an event). */
+  ref: string;
+  /** RFC 3339: when the work is due. */
+  dueBy?: string;
+}
+
 export interface OutboxEventInput {
   /** The recipient agency. */
   agency: string;
   type: string;
   /** References only (ids, types, times, agency ids), never personal data. */
   data: Record<string, unknown>;
+  /** Every event is an inbox item of its recipient too, under the event's own id. */
+  inbox: InboxPlacement;
+}
+
+/** An inbox item that is no event to deliver (a dead-lettered webhook names the event it gave up on). */
+export interface InboxItemInput extends InboxPlacement {
+  agency: string;
+  type: string;
 }
 
 export interface AppendResult {
@@ -98,6 +118,7 @@ export async function appendRecord(
   const events = record.events ?? [];
   for (const ev of events) {
     if (!ev.agency || !ev.type) throw new LedgerInputError('an event needs a recipient agency and a type');
+    if (!ev.inbox?.ref) throw new LedgerInputError(`event ${ev.type} needs an inbox placement with a ref`);
     assertReferencesOnly(ev.data, `event ${ev.type}`);
   }
   let bodies: QueuedBody[];
@@ -138,11 +159,47 @@ export async function appendRecord(
           ),
         ],
       );
+      await insertInboxItems(
+        tx,
+        events.map((ev, i) => ({ ...ev.inbox, id: eventIds[i] as string, agency: ev.agency, type: ev.type })),
+      );
     }
   } catch (err) {
     throw new LedgerWriteError(err);
   }
   return { entryIds, eventIds };
+}
+
+async function insertInboxItems(tx: Queryable, items: Array<InboxItemInput & { id: string }>): Promise<void> {
+  await tx.query(
+    `INSERT INTO inbox_items (id, agency_id, kind, ref, type, due_by)
+     SELECT x.id, x.agency_id, x.kind, x.ref, x.type, x.due_by
+       FROM jsonb_to_recordset($1::jsonb)
+         AS x(id uuid, agency_id text, kind text, ref text, type text, due_by timestamptz)`,
+    [
+      JSON.stringify(
+        items.map((it) => ({
+          id: it.id,
+          agency_id: it.agency,
+          kind: it.kind,
+          ref: it.ref,
+          type: it.type,
+          due_by: it.dueBy ?? null,
+        })),
+      ),
+    ],
+  );
+}
+
+/** Puts an item that is no event in an agency's inbox, in the caller's transaction; returns its id. */
+export async function recordInboxItem(tx: Queryable, item: InboxItemInput): Promise<string> {
+  const id = randomUUID();
+  try {
+    await insertInboxItems(tx, [{ ...item, id }]);
+  } catch (err) {
+    throw new LedgerWriteError(err);
+  }
+  return id;
 }
 
 const unavailable = () =>

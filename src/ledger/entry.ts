@@ -27,8 +27,21 @@ export interface LedgerEntry {
   policyVersion: string;
   fields?: Record<string, string[]>;
   categories?: string[];
-  /** The practitioner's stated reason, where the action has one (a decline). */
+  /**
+   * A reason code (an override's reason). Entries written before commitments existed (migration 6) may
+   * hold a practitioner's stated reason here; new entries never hold free text.
+   */
   reason?: string;
+  /** Every party of a record that concerns several agencies besides the actor; `*` = every agency. */
+  counterparts?: string[];
+  /** The consent record the entry is about, or that decided it (the most recent, when several did). */
+  consentId?: string;
+  /** Every consent record that decided some category, when more than one did. */
+  consentIds?: string[];
+  concernId?: string;
+  flagId?: string;
+  /** Field name -> hex SHA-256(salt ‖ UTF-8 text) of free text kept in the record (docs/ledger.md). */
+  commitments?: Record<string, string>;
   prevHash: string;
   hash: string;
 }
@@ -54,24 +67,54 @@ export function chainHash(prevHash: string, canonical: Buffer): string {
   return createHash('sha256').update(prevHash, 'utf8').update(canonical).digest('hex');
 }
 
-/** The optional fields of an entry: present when set, left out (never null) when not. */
+/**
+ * The optional fields of an entry, with their column and SQL type: present when set, left out (never
+ * null) when not. Everything that reads or writes entry rows is derived from this one list.
+ */
 const OPTIONAL_FIELDS = [
-  'counterpart',
-  'requestId',
-  'caseReference',
-  'purpose',
-  'lawfulBasis',
-  'consent',
-  'fields',
-  'categories',
-  'reason',
-] as const satisfies readonly (keyof QueuedBody)[];
+  ['counterpart', 'counterpart', 'text'],
+  ['requestId', 'request_id', 'text'],
+  ['caseReference', 'case_reference', 'text'],
+  ['purpose', 'purpose', 'text'],
+  ['lawfulBasis', 'lawful_basis', 'text[]'],
+  ['consent', 'consent', 'text'],
+  ['fields', 'fields', 'jsonb'],
+  ['categories', 'categories', 'text[]'],
+  ['reason', 'reason', 'text'],
+  ['counterparts', 'counterparts', 'text[]'],
+  ['consentId', 'consent_id', 'text'],
+  ['consentIds', 'consent_ids', 'text[]'],
+  ['concernId', 'concern_id', 'text'],
+  ['flagId', 'flag_id', 'text'],
+  ['commitments', 'commitments', 'jsonb'],
+] as const satisfies readonly (readonly [keyof QueuedBody, string, string])[];
+
+/** Every column of ledger_entries with its SQL type, in insert order. */
+export const ENTRY_COLUMN_TYPES: readonly (readonly [string, string])[] = [
+  ['seq', 'bigint'],
+  ['id', 'uuid'],
+  ['at', 'timestamptz'],
+  ['action', 'text'],
+  ['actor_agency', 'text'],
+  ['actor_sub', 'text'],
+  ['actor_role', 'text'],
+  ['subject_ref', 'text'],
+  ['subject_refs', 'text[]'],
+  ['decision', 'text'],
+  ['rule_ids', 'text[]'],
+  ['policy_version', 'text'],
+  ...OPTIONAL_FIELDS.map(([, column, type]) => [column, type] as const),
+  ['prev_hash', 'text'],
+  ['hash', 'text'],
+];
+
+export const ENTRY_COLUMNS = ENTRY_COLUMN_TYPES.map(([c]) => c).join(', ');
 
 /** Copies the optional fields that are set from one entry-shaped object to another. */
 export function copyOptionalFields(from: Partial<QueuedBody>, to: Partial<QueuedBody>): void {
   const src = from as Record<string, unknown>;
   const dst = to as Record<string, unknown>;
-  for (const key of OPTIONAL_FIELDS) if (src[key] !== undefined) dst[key] = src[key];
+  for (const [key] of OPTIONAL_FIELDS) if (src[key] !== undefined) dst[key] = src[key];
 }
 
 /** Builds the entry object in one fixed shape from its stored or queued parts. */
@@ -96,7 +139,8 @@ export function makeEntry(
   return e;
 }
 
-export interface EntryRow {
+/** A row of ledger_entries as the store returns it (optional columns null when absent). */
+export type EntryRow = Record<string, unknown> & {
   seq: number;
   id: string;
   at: string;
@@ -104,31 +148,37 @@ export interface EntryRow {
   actor_agency: string;
   actor_sub: string;
   actor_role: string;
-  counterpart: string | null;
-  request_id: string | null;
-  case_reference: string | null;
   subject_ref: string | null;
   subject_refs: string[];
-  purpose: string | null;
-  lawful_basis: string[] | null;
-  consent: string | null;
   decision: 'permit' | 'deny';
   rule_ids: string[];
   policy_version: string;
-  fields: Record<string, string[]> | null;
-  categories: string[] | null;
-  reason: string | null;
   prev_hash: string;
   hash: string;
-  [key: string]: unknown;
+};
+
+/** The row ledger_entries stores for an entry. */
+export function rowOf(entry: LedgerEntry): Record<string, unknown> {
+  const src = entry as unknown as Record<string, unknown>;
+  const row: Record<string, unknown> = {
+    seq: entry.seq,
+    id: entry.id,
+    at: entry.at,
+    action: entry.action,
+    actor_agency: entry.actor.agency,
+    actor_sub: entry.actor.sub,
+    actor_role: entry.actor.role,
+    subject_ref: entry.subjectRef,
+    subject_refs: entry.subjectRefs,
+    decision: entry.decision,
+    rule_ids: entry.ruleIds,
+    policy_version: entry.policyVersion,
+    prev_hash: entry.prevHash,
+    hash: entry.hash,
+  };
+  for (const [key, column] of OPTIONAL_FIELDS) row[column] = src[key] ?? null;
+  return row;
 }
-
-export const ENTRY_COLUMNS =
-  'seq, id, at, action, actor_agency, actor_sub, actor_role, counterpart, request_id, case_reference, ' +
-  'subject_ref, subject_refs, purpose, lawful_basis, consent, decision, rule_ids, policy_version, fields, ' +
-  'categories, reason, prev_hash, hash';
-
-const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
 export function entryFromRow(r: EntryRow): LedgerEntry {
   const body: QueuedBody = {
@@ -140,19 +190,10 @@ export function entryFromRow(r: EntryRow): LedgerEntry {
     ruleIds: r.rule_ids,
     policyVersion: r.policy_version,
   };
-  const optional = {
-    counterpart: opt(r.counterpart),
-    requestId: opt(r.request_id),
-    caseReference: opt(r.case_reference),
-    purpose: opt(r.purpose),
-    lawfulBasis: opt(r.lawful_basis),
-    consent: opt(r.consent),
-    fields: opt(r.fields),
-    categories: opt(r.categories),
-    reason: opt(r.reason),
-  };
-  for (const [k, v] of Object.entries(optional)) {
-    if (v !== undefined) (body as unknown as Record<string, unknown>)[k] = v;
+  const optional = body as unknown as Record<string, unknown>;
+  for (const [key, column] of OPTIONAL_FIELDS) {
+    const v = r[column];
+    if (v !== null && v !== undefined) optional[key] = v;
   }
   return {
     ...makeEntry({ seq: r.seq, id: r.id, at: r.at, prevHash: r.prev_hash }, body),

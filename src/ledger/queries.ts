@@ -113,7 +113,7 @@ export async function checkpointCovering(q: Queryable, seq: number): Promise<Che
 }
 
 export interface AuditFilter {
-  /** The caller's agency: only entries where it is actor or counterpart. Always applied. */
+  /** The caller's agency: only entries where it is actor, counterpart or a party. Always applied. */
   viewer: string;
   subjectRefs?: string[];
   actorSub?: string;
@@ -125,9 +125,13 @@ export interface AuditFilter {
   limit: number;
 }
 
+/** An entry involves an agency that acts in it, is its counterpart, or is one of its parties (`*`: all). */
+const involves = (p: string) =>
+  `(actor_agency = ${p} OR counterpart = ${p} OR counterparts && ARRAY[${p}::text, '*'])`;
+
 /** Filters narrow the viewer's own entries; none of them can widen past `viewer`. */
 export async function queryEntries(q: Queryable, f: AuditFilter): Promise<LedgerEntry[]> {
-  const where = ['(actor_agency = $1 OR counterpart = $1)'];
+  const where = [involves('$1')];
   const params: unknown[] = [f.viewer];
   const add = (sql: (p: string) => string, value: unknown) => {
     params.push(value);
@@ -139,7 +143,7 @@ export async function queryEntries(q: Queryable, f: AuditFilter): Promise<Ledger
       JSON.stringify(f.subjectRefs),
     );
   if (f.actorSub !== undefined) add((p) => `actor_sub = ${p}`, f.actorSub);
-  if (f.agency !== undefined) add((p) => `(actor_agency = ${p} OR counterpart = ${p})`, f.agency);
+  if (f.agency !== undefined) add(involves, f.agency);
   if (f.action !== undefined) add((p) => `action = ${p}`, f.action);
   if (f.from !== undefined) add((p) => `at >= ${p}::timestamptz`, f.from);
   if (f.to !== undefined) add((p) => `at < ${p}::timestamptz`, f.to);

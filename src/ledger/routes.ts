@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../http/errors.js';
 import { isValidNhsNumber, normaliseNhsNumber } from '../http/subject.js';
-import { type Practitioner, practitionerOf } from '../identity/index.js';
+import { ALL_ROLES, type Practitioner, practitionerOf } from '../identity/index.js';
 import type { Queryable } from '../store/db.js';
 import { recordedTransaction } from './append.js';
 import type { LedgerEntry } from './entry.js';
@@ -41,6 +41,12 @@ const EntrySchema = Type.Object({
   fields: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
   categories: Type.Optional(Type.Array(Type.String())),
   reason: Type.Optional(Type.String()),
+  counterparts: Type.Optional(Type.Array(Type.String())),
+  consentId: Type.Optional(Type.String()),
+  consentIds: Type.Optional(Type.Array(Type.String())),
+  concernId: Type.Optional(Type.String()),
+  flagId: Type.Optional(Type.String()),
+  commitments: Type.Optional(Type.Record(Type.String(), Hex)),
   prevHash: Type.String(),
   hash: Type.String(),
 });
@@ -80,6 +86,7 @@ const ReportItem = Type.Object({
   action: Type.String(),
   actor: Type.Object({ agency: Type.String(), sub: Type.String(), role: Type.String() }),
   counterpart: Type.Optional(Type.String()),
+  counterparts: Type.Optional(Type.Array(Type.String())),
   decision: Type.String(),
   purpose: Type.Optional(Type.String()),
   lawfulBasis: Type.Optional(Type.Array(Type.String())),
@@ -87,6 +94,10 @@ const ReportItem = Type.Object({
   caseReference: Type.Optional(Type.String()),
   categories: Type.Optional(Type.Array(Type.String())),
   fields: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
+  requestId: Type.Optional(Type.String()),
+  concernId: Type.Optional(Type.String()),
+  flagId: Type.Optional(Type.String()),
+  consentId: Type.Optional(Type.String()),
 });
 
 const ProofParams = Type.Object({ seq: Type.Integer({ minimum: 1 }) });
@@ -100,6 +111,11 @@ const ConsistencyQuery = Type.Object(
 );
 
 const AUDITOR = { roles: ['auditor'] } as const;
+/**
+ * Checkpoints and proofs hold only hashes: every authenticated agency and role may read them, so that
+ * each agency can keep the checkpoints it sees and detect a rewritten history (contract section 11).
+ */
+const ANY_ROLE = { roles: ALL_ROLES };
 
 const badQuery = (path: string, message: string) =>
   new AppError('validation_failed', 'The request does not match its schema.', {
@@ -120,20 +136,25 @@ function subjectFrom(q: { nhsNumber?: string; pncId?: string }): SubjectIdentifi
 }
 
 const reportItem = (e: LedgerEntry): Static<typeof ReportItem> => {
-  const { seq, at, action, actor, counterpart, decision, purpose, lawfulBasis, consent, caseReference } = e;
+  const { seq, at, action, actor, counterpart, counterparts, decision, purpose, lawfulBasis, consent } = e;
   return {
     seq,
     at,
     action,
     actor,
     counterpart,
+    counterparts,
     decision,
     purpose,
     lawfulBasis,
     consent,
-    caseReference,
+    caseReference: e.caseReference,
     categories: e.categories,
     fields: e.fields,
+    requestId: e.requestId,
+    concernId: e.concernId,
+    flagId: e.flagId,
+    consentId: e.consentId,
   };
 };
 
@@ -249,7 +270,7 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
 
   app.get(
     '/audit/checkpoint',
-    { config: AUDITOR, schema: { response: { 200: CheckpointSchema } } },
+    { config: ANY_ROLE, schema: { response: { 200: CheckpointSchema } } },
     async () => {
       const cp = await latestCheckpoint(db);
       if (!cp) throw new AppError('audit_unavailable', 'No checkpoint has been signed yet.');
@@ -275,7 +296,7 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
   app.get<{ Params: Static<typeof ProofParams>; Querystring: Static<typeof ProofQuery> }>(
     '/audit/entries/:seq/proof',
     {
-      config: AUDITOR,
+      config: ANY_ROLE,
       schema: {
         params: ProofParams,
         querystring: ProofQuery,
@@ -303,11 +324,11 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
   app.get<{ Querystring: Static<typeof ConsistencyQuery> }>(
     '/audit/consistency',
     {
-      config: AUDITOR,
+      config: ANY_ROLE,
       schema: {
         querystring: ConsistencyQuery,
         response: {
-          200: Type.Object({ from: Type.Integer(), to: Type.Integer(), consistencyPath: Type.Array(Hex) }),
+          200: Type.Object({ from: Type.Integer(), to: Type.Integer(), proof: Type.Array(Hex) }),
         },
       },
     },
@@ -316,7 +337,7 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
       if (from > to) throw badQuery('from', 'must not be greater than to');
       if (to > (await treeSize(db))) throw badQuery('to', 'is beyond the current tree size');
       const proof = await consistencyProof(db, from, to);
-      return { from, to, consistencyPath: proof.consistency };
+      return { from, to, proof: proof.consistency };
     },
   );
 

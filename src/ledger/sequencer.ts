@@ -1,11 +1,24 @@
 import type { Queryable } from '../store/db.js';
 import { type Checkpoint, type PublicSigningKey, type SigningKey, signCheckpoint } from './checkpoint.js';
-import { canonicalEntry, chainHash, GENESIS_PREV_HASH, makeEntry, type QueuedBody } from './entry.js';
+import {
+  canonicalEntry,
+  chainHash,
+  ENTRY_COLUMN_TYPES,
+  ENTRY_COLUMNS,
+  GENESIS_PREV_HASH,
+  makeEntry,
+  type QueuedBody,
+  rowOf,
+} from './entry.js';
 import { CompactRange, leafHash, rootHash } from './merkle.js';
 import { fetchNodes, withStoredNodes } from './tree-store.js';
 
 /** Arbitrary but fixed: the advisory lock that makes one sequencer at a time, across processes. */
 export const SEQUENCER_LOCK_KEY = 0x5_6_4_7_0_0_0_2;
+
+const INSERT_ENTRIES = `INSERT INTO ledger_entries (${ENTRY_COLUMNS})
+  SELECT * FROM jsonb_to_recordset($1::jsonb)
+    AS x(${ENTRY_COLUMN_TYPES.map(([column, type]) => `${column} ${type}`).join(', ')})`;
 
 export async function lockSequencer(tx: Queryable, wait: boolean): Promise<boolean> {
   if (wait) {
@@ -50,45 +63,11 @@ export async function sequenceBatch(tx: Queryable, limit: number): Promise<numbe
     for (const n of range.append(leafHash(canonical))) {
       nodes.push({ level: n.level, idx: n.idx, hash: n.hash.toString('hex') });
     }
-    rows.push({
-      seq,
-      id: entry.id,
-      at: entry.at,
-      action: entry.action,
-      actor_agency: entry.actor.agency,
-      actor_sub: entry.actor.sub,
-      actor_role: entry.actor.role,
-      counterpart: entry.counterpart ?? null,
-      request_id: entry.requestId ?? null,
-      case_reference: entry.caseReference ?? null,
-      subject_ref: entry.subjectRef,
-      subject_refs: entry.subjectRefs,
-      purpose: entry.purpose ?? null,
-      lawful_basis: entry.lawfulBasis ?? null,
-      consent: entry.consent ?? null,
-      decision: entry.decision,
-      rule_ids: entry.ruleIds,
-      policy_version: entry.policyVersion,
-      fields: entry.fields ?? null,
-      categories: entry.categories ?? null,
-      reason: entry.reason ?? null,
-      prev_hash: prevHash,
-      hash,
-    });
+    rows.push(rowOf({ ...entry, hash }));
     prevHash = hash;
     size = seq;
   }
-  await tx.query(
-    `INSERT INTO ledger_entries (seq, id, at, action, actor_agency, actor_sub, actor_role, counterpart,
-       request_id, case_reference, subject_ref, subject_refs, purpose, lawful_basis, consent, decision,
-       rule_ids, policy_version, fields, categories, reason, prev_hash, hash)
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(seq bigint, id uuid, at timestamptz, action text,
-       actor_agency text, actor_sub text, actor_role text, counterpart text, request_id text,
-       case_reference text, subject_ref text, subject_refs text[], purpose text, lawful_basis text[],
-       consent text, decision text, rule_ids text[], policy_version text, fields jsonb, categories text[],
-       reason text, prev_hash text, hash text)`,
-    [JSON.stringify(rows)],
-  );
+  await tx.query(INSERT_ENTRIES, [JSON.stringify(rows)]);
   await tx.query(
     `INSERT INTO ledger_tree (level, idx, hash)
      SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(level smallint, idx bigint, hash text)`,

@@ -221,7 +221,7 @@ t.test('audit routes', async (t) => {
         cp.treeSize,
         rootOf40,
         root,
-        c.consistencyPath.map((h: string) => Buffer.from(h, 'hex')),
+        c.proof.map((h: string) => Buffer.from(h, 'hex')),
       ),
     );
     const beyond = await api.inject({
@@ -234,5 +234,25 @@ t.test('audit routes', async (t) => {
     const v = (await api.inject({ url: '/v1/audit/verify', headers: as('police-county') })).json();
     t.equal(v.ok, true);
     t.equal(v.entries, cp.treeSize);
+  });
+
+  t.test('checkpoints and proofs are open to every role; entries and verify to auditors only', async (t) => {
+    for (const role of ['police_officer', 'agency_admin', 'auditor']) {
+      for (const url of [
+        '/v1/audit/checkpoint',
+        '/v1/audit/entries/1/proof',
+        '/v1/audit/consistency?from=1&to=40',
+      ]) {
+        t.equal(
+          (await api.inject({ url, headers: as('police-county', role) })).statusCode,
+          200,
+          `${role} ${url}`,
+        );
+      }
+    }
+    for (const url of ['/v1/audit', `/v1/audit/subject-report?nhsNumber=${NHS_DIGITS}`, '/v1/audit/verify']) {
+      const r = await api.inject({ url, headers: as('police-county', 'police_officer') });
+      t.equal(r.statusCode, 403, `police_officer ${url}`);
+    }
   });
 });

@@ -118,7 +118,14 @@ for (const backend of ['postgres', 'pglite'] as const) {
       await tx.query("INSERT INTO domain_things (v) VALUES ('a')");
       return ledger.append(tx, {
         entries: [entry(1)],
-        events: [{ agency: 'probation-region', type: 'flag.accessed', data: { flagId: 'f1' } }],
+        events: [
+          {
+            agency: 'probation-region',
+            type: 'flag.accessed',
+            data: { flagId: 'f1' },
+            inbox: { kind: 'event', ref: 'f1' },
+          },
+        ],
       });
     });
     t.equal(entryIds.length, 1);
@@ -132,11 +139,22 @@ for (const backend of ['postgres', 'pglite'] as const) {
       status: 'pending',
       data: { flagId: 'f1' },
     });
+    const [item] = await db.query<{ id: string; agency_id: string; kind: string; ref: string; type: string }>(
+      'SELECT id, agency_id, kind, ref, type FROM inbox_items',
+    );
+    t.same(
+      item,
+      { id: eventIds[0], agency_id: 'probation-region', kind: 'event', ref: 'f1', type: 'flag.accessed' },
+      'the event is an inbox item of its recipient, under the event id',
+    );
 
     await t.rejects(
       recordedTransaction(db, async (tx) => {
         await tx.query("INSERT INTO domain_things (v) VALUES ('b')");
-        await ledger.append(tx, { entries: [entry(2)], events: [{ agency: 'x', type: 't', data: {} }] });
+        await ledger.append(tx, {
+          entries: [entry(2)],
+          events: [{ agency: 'x', type: 't', data: {}, inbox: { kind: 'event', ref: 'r' } }],
+        });
         throw new Error('the domain change failed after the append');
       }),
       /domain change failed/,
@@ -144,16 +162,19 @@ for (const backend of ['postgres', 'pglite'] as const) {
     await t.rejects(
       ledger.append(db, {
         entries: [],
-        events: [{ agency: 'x', type: 't', data: { child: { nhsNumber: '1' } } }],
+        events: [
+          { agency: 'x', type: 't', data: { child: { nhsNumber: '1' } }, inbox: { kind: 'event', ref: 'r' } },
+        ],
       }),
       /references only/,
       'events refuse personal data',
     );
     const counts = await db.query<{ q: number; o: number; d: number }>(
       `SELECT (SELECT count(*)::int FROM ledger_queue) + (SELECT count(*)::int FROM ledger_entries) AS q,
-              (SELECT count(*)::int FROM outbox) AS o, (SELECT count(*)::int FROM domain_things) AS d`,
+              (SELECT count(*)::int FROM outbox) + (SELECT count(*)::int FROM inbox_items) AS o,
+              (SELECT count(*)::int FROM domain_things) AS d`,
     );
-    t.same(counts[0], { q: 1, o: 1, d: 1 }, 'the rolled-back change left nothing');
+    t.same(counts[0], { q: 1, o: 2, d: 1 }, 'the rolled-back change left nothing');
   });
 
   t.test(`${backend}: fail closed when the queue insert is refused`, async (t) => {
@@ -167,7 +188,10 @@ for (const backend of ['postgres', 'pglite'] as const) {
     );
     const err = await recordedTransaction(db, async (tx) => {
       await tx.query("INSERT INTO disclosures (v) VALUES ('released data')");
-      await ledger.append(tx, { entries: [entry(1)], events: [{ agency: 'a', type: 't', data: { id: 1 } }] });
+      await ledger.append(tx, {
+        entries: [entry(1)],
+        events: [{ agency: 'a', type: 't', data: { id: 1 }, inbox: { kind: 'event', ref: 'r' } }],
+      });
       return 'disclosed';
     }).catch((e: unknown) => e);
     t.type(err, AppError);

@@ -88,21 +88,23 @@ t.test('security guarantees (postgres)', async (t) => {
         t.equal(r.json.code, 'forbidden');
       }
     }
-    const auditRoutes = [
-      '/v1/audit',
-      `/v1/audit/subject-report?nhsNumber=${nhs}`,
+    const auditRoutes = ['/v1/audit', `/v1/audit/subject-report?nhsNumber=${nhs}`, '/v1/audit/verify'];
+    // Hashes only: every role may witness the ledger (contract section 11).
+    const witnessRoutes = [
       '/v1/audit/checkpoint',
       '/v1/audit/entries/1/proof',
       '/v1/audit/consistency?from=0&to=1',
-      '/v1/audit/verify',
     ];
     for (const role of ['social_worker', 'agency_admin']) {
       for (const path of auditRoutes) {
         const r = await gw.call(CSC, role, 'GET', path);
         t.equal(r.status, 403, `${role} GET ${path}`);
       }
+      for (const path of witnessRoutes) {
+        t.equal((await gw.call(CSC, role, 'GET', path)).status, 200, `${role} GET ${path}`);
+      }
     }
-    for (const path of auditRoutes) {
+    for (const path of [...auditRoutes, ...witnessRoutes]) {
       t.equal((await gw.call(CSC, 'auditor', 'GET', path)).status, 200, `auditor GET ${path}`);
     }
   });

@@ -33,6 +33,7 @@ export async function sweepOverdueRequests(db: Db, ledger: Ledger, now = new Dat
         agency,
         type: 'request.overdue',
         data: { requestId: r.id, from: r.from_agency, to: r.to_agency, respondBy: r.respond_by },
+        inbox: { kind: 'event' as const, ref: r.id },
       })),
     );
     await ledger.append(tx, { entries: [], events });

@@ -323,6 +323,7 @@ export class RequestService {
             categories: decision.granted,
             respondBy: respondBy.toISOString(),
           },
+          inbox: { kind: 'request', ref: id, dueBy: respondBy.toISOString() },
         },
       ];
       if (overridden.length > 0 && body.override) {
@@ -349,6 +350,7 @@ export class RequestService {
             overrideReason: body.override.reason,
             occurredAt: now.toISOString(),
           },
+          inbox: { kind: 'event', ref: id },
         });
       }
       await this.deps.ledger.append(tx, { entries, events });
@@ -574,6 +576,7 @@ export class RequestService {
             agency: r.fromAgency,
             type: 'request.responded',
             data: { requestId: r.id, to: r.toAgency, respondedAt: now.toISOString() },
+            inbox: { kind: 'event', ref: r.id },
           },
         ],
       });
@@ -602,6 +605,7 @@ export class RequestService {
             agency: r.fromAgency,
             type: 'request.declined',
             data: { requestId: r.id, to: r.toAgency, declinedAt: now.toISOString() },
+            inbox: { kind: 'event', ref: r.id },
           },
         ],
       });

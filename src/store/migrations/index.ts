@@ -3,6 +3,7 @@ import { consentMigration } from './002_consent.js';
 import { requestsMigration } from './003_requests.js';
 import { ledgerReasonMigration } from './004_ledger_reason.js';
 import { ledgerQueueGuardMigration } from './005_ledger_queue_guard.js';
+import { ledgerPartiesInboxMigration } from './006_ledger_parties_inbox.js';
 
 /** A numbered schema change. Ids run 1, 2, 3… without gaps; a released migration is never edited. */
 export interface Migration {
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   requestsMigration,
   ledgerReasonMigration,
   ledgerQueueGuardMigration,
+  ledgerPartiesInboxMigration,
 ];
