@@ -40,6 +40,8 @@ export interface LedgerEntry {
   consentIds?: string[];
   concernId?: string;
   flagId?: string;
+  /** A decision's outcome code (a concern's decision). */
+  outcome?: string;
   /** Field name -> hex SHA-256(salt ‖ UTF-8 text) of free text kept in the record (docs/ledger.md). */
   commitments?: Record<string, string>;
   prevHash: string;
@@ -86,6 +88,7 @@ const OPTIONAL_FIELDS = [
   ['consentIds', 'consent_ids', 'text[]'],
   ['concernId', 'concern_id', 'text'],
   ['flagId', 'flag_id', 'text'],
+  ['outcome', 'outcome', 'text'],
   ['commitments', 'commitments', 'jsonb'],
 ] as const satisfies readonly (readonly [keyof QueuedBody, string, string])[];
 

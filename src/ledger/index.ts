@@ -5,6 +5,10 @@
 export {
   type AppendResult,
   appendRecord,
+  type InboxItemInput,
+  type InboxKind,
+  type InboxPlacement,
+  recordInboxItem,
   type LedgerEntryInput,
   LedgerInputError,
   LedgerWriteError,
@@ -12,6 +16,7 @@ export {
   recordedTransaction,
 } from './append.js';
 export { type Checkpoint, checkpointText, keyIdOf } from './checkpoint.js';
+export { type Committed, commitmentMatches, commitmentOf, commitText } from './commitment.js';
 export type { LedgerEntry } from './entry.js';
 export type { ConsistencyProof, InclusionProof, PublishedKey } from './queries.js';
 export { type LedgerRoutesOptions, ledgerRoutes } from './routes.js';

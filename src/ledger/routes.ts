@@ -46,6 +46,7 @@ const EntrySchema = Type.Object({
   consentIds: Type.Optional(Type.Array(Type.String())),
   concernId: Type.Optional(Type.String()),
   flagId: Type.Optional(Type.String()),
+  outcome: Type.Optional(Type.String()),
   commitments: Type.Optional(Type.Record(Type.String(), Hex)),
   prevHash: Type.String(),
   hash: Type.String(),
@@ -98,6 +99,7 @@ const ReportItem = Type.Object({
   concernId: Type.Optional(Type.String()),
   flagId: Type.Optional(Type.String()),
   consentId: Type.Optional(Type.String()),
+  outcome: Type.Optional(Type.String()),
 });
 
 const ProofParams = Type.Object({ seq: Type.Integer({ minimum: 1 }) });
@@ -155,6 +157,7 @@ const reportItem = (e: LedgerEntry): Static<typeof ReportItem> => {
     concernId: e.concernId,
     flagId: e.flagId,
     consentId: e.consentId,
+    outcome: e.outcome,
   };
 };
 

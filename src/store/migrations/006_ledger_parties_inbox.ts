@@ -3,7 +3,7 @@ import type { Migration } from './index.js';
 /**
  * Entries gain what the journeys after requests need, all optional and all inside the hash chain:
  * `counterparts` (every party of a multi-agency record, `*` for every agency), the ids of the consent
- * record, concern and flag an entry is about, and `commitments`: salted SHA-256 commitments of free text
+ * record, concern and flag an entry is about, an `outcome` code (a concern's decision), and `commitments`: salted SHA-256 commitments of free text
  * that stays in the record, never in the ledger (docs/ledger.md). Earlier entries keep what they were
  * written with, `reason` included.
  *
@@ -21,6 +21,7 @@ ALTER TABLE ledger_entries
   ADD COLUMN consent_ids text[],
   ADD COLUMN concern_id text,
   ADD COLUMN flag_id text,
+  ADD COLUMN outcome text,
   ADD COLUMN commitments jsonb;
 CREATE INDEX ledger_entries_counterparts ON ledger_entries USING gin (counterparts);
 
