@@ -8,12 +8,12 @@ export {
   type InboxItemInput,
   type InboxKind,
   type InboxPlacement,
-  recordInboxItem,
   type LedgerEntryInput,
   LedgerInputError,
   LedgerWriteError,
   type OutboxEventInput,
   recordedTransaction,
+  recordInboxItem,
 } from './append.js';
 export { type Checkpoint, checkpointText, keyIdOf } from './checkpoint.js';
 export { type Committed, commitmentMatches, commitmentOf, commitText } from './commitment.js';
