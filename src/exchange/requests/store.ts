@@ -1,7 +1,7 @@
 import type { Subject } from '../../http/subject.js';
 import type { OverrideReason } from '../../policy/index.js';
 import type { Queryable } from '../../store/index.js';
-import type { RefusalT } from './schemas.js';
+import type { ConsentOutcomeT, RefusalT } from './schemas.js';
 
 export type StoredStatus = 'awaiting_response' | 'responded' | 'declined';
 export type FieldMap = Record<string, string[]>;
@@ -31,7 +31,7 @@ export interface InfoRequest {
   granted: string[];
   refused: RefusalT[];
   lawfulBasis: string[];
-  consent: { status: string; basis: string };
+  consent: ConsentOutcomeT;
   consentClaim?: ConsentClaim;
   override?: Override;
   justification: string;
@@ -65,7 +65,7 @@ interface Row extends Record<string, unknown> {
   granted: string[];
   refused: RefusalT[];
   lawful_basis: string[];
-  consent: { status: string; basis: string };
+  consent: ConsentOutcomeT;
   consent_claim: ConsentClaim | null;
   override: Override | null;
   justification: string;
