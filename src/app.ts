@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import { consentRoutes } from './consent/index.js';
-import { requestRoutes } from './exchange/index.js';
+import { committedTexts, requestRoutes } from './exchange/index.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
 import {
@@ -104,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     prefix: '/v1',
     ledger,
     policyVersion: () => policies.current().version,
+    texts: committedTexts,
   });
   return app;
 }

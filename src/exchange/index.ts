@@ -2,3 +2,4 @@
 export { startOverdueSweep, sweepOverdueRequests } from './requests/overdue.js';
 export { requestRoutes } from './requests/routes.js';
 export type { RequestServiceDeps } from './requests/service.js';
+export { committedTexts } from './texts.js';

@@ -5,6 +5,7 @@ import { isUuid } from '../../http/schema.js';
 import { checkSubject, identifiersOf } from '../../http/subject.js';
 import { actorOf, type Practitioner } from '../../identity/index.js';
 import {
+  commitText,
   type Ledger,
   type LedgerEntryInput,
   type OutboxEventInput,
@@ -404,7 +405,7 @@ export class RequestService {
       v.response = {
         data: r.responseData ?? {},
         respondedAt: r.respondedAt.toISOString(),
-        ...(r.withheld ? { withheld: r.withheld } : {}),
+        ...(r.withheld ? { withheld: r.withheld.map(({ category, reason }) => ({ category, reason })) } : {}),
         ...(isHolder ? { released: r.released ?? {}, withheldByPolicy: r.withheldByPolicy ?? {} } : {}),
       };
     }
@@ -467,13 +468,17 @@ export class RequestService {
         if (filtered.withheldPaths.length > 0) withheldByPolicy[category] = filtered.withheldPaths;
       }
       const now = new Date();
+      // A holder's reasons are free text: the record keeps them with their salts, the ledger commitments.
+      const withheld = body.withheld?.map((w) => ({ category: w.category, ...commitText(w.reason) }));
       await recordResponse(tx, r.id, {
         at: now,
         bySub: p.sub,
         data: out,
         released,
         withheldByPolicy,
-        ...(body.withheld ? { withheld: body.withheld } : {}),
+        ...(withheld
+          ? { withheld: withheld.map(({ category, text, salt }) => ({ category, reason: text, salt })) }
+          : {}),
       });
       const releasedDecisions = Object.keys(released).map((c) => byCategory.get(c)!);
       const policyDenied = Object.keys(withheldByPolicy).filter((c) => !released[c]);
@@ -501,15 +506,15 @@ export class RequestService {
           categories: policyDenied,
         });
       }
-      // The holder's own decisions not to share a category are records too, each with its reason.
-      for (const w of body.withheld ?? []) {
+      // The holder's own decisions not to share a category are records too, each with its reason's commitment.
+      for (const w of withheld ?? []) {
         entries.push({
           ...base,
           action: 'response.withheld',
           decision: 'deny',
           ruleIds: [],
           categories: [w.category],
-          reason: w.reason,
+          commitments: { reason: w.commitment },
         });
       }
       await this.deps.ledger.append(tx, {
@@ -531,7 +536,8 @@ export class RequestService {
     return recordedTransaction(this.deps.db, async (tx) => {
       const r = await this.forHolder(tx, p, id);
       const now = new Date();
-      await recordDecline(tx, r.id, { at: now, bySub: p.sub, reason: body.reason });
+      const reason = commitText(body.reason);
+      await recordDecline(tx, r.id, { at: now, bySub: p.sub, reason: reason.text, salt: reason.salt });
       await this.deps.ledger.append(tx, {
         entries: [
           {
@@ -540,7 +546,7 @@ export class RequestService {
             decision: 'deny',
             ruleIds: [],
             categories: r.granted,
-            reason: body.reason,
+            commitments: { reason: reason.commitment },
           },
         ],
         events: [
