@@ -10,6 +10,7 @@ export {
   validateAgencyId,
 } from './agencies.js';
 export { CaExistsError, initCa, issueCertificate, renewServerCertificate, VALIDITY_DAYS } from './ca.js';
+export { writeFileAtomic } from './files.js';
 export { certPaths } from './paths.js';
 export {
   type AgencyRecord,
