@@ -6,6 +6,7 @@ import { consentRoutes } from './consent/index.js';
 import { committedTexts, inboxRoutes, requestRoutes } from './exchange/index.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
+import { registerOpenApi } from './http/openapi.js';
 import {
   clientErrorHandler,
   frameworkErrorHandler,
@@ -66,8 +67,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app);
   registerProblemHandling(app);
+  // Before every route, so that each one is in the document.
+  await registerOpenApi(app);
   // JSON only: anything else is 415.
   app.removeContentTypeParser('text/plain');
 
