@@ -324,6 +324,22 @@ for (const backend of ['postgres', 'pglite'] as const) {
         searcherSub: 'safeguarding_lead-1',
         purpose: 'safeguarding_concern',
       });
+      // The publisher's DPO answers "who looked at this child's flag, and why" from the subject report.
+      await gw.gateway.ledger.flush();
+      const report = await gw.call(CSC, 'auditor', 'GET', `/v1/audit/subject-report?nhsNumber=${zoeNhs}`);
+      t.equal(report.status, 200, report.text);
+      const looks = report.json.entries.filter(
+        (e: { action: string; actor: { agency: string } }) =>
+          e.action === 'flag.searched' && e.actor.agency === GP,
+      );
+      t.match(looks.at(-1), {
+        actor: { agency: GP, role: 'safeguarding_lead' },
+        counterparts: [CSC],
+        purpose: 'safeguarding_concern',
+        decision: 'permit',
+        outcome: 'exact',
+        fields: { flags: ['flag', 'contact'] },
+      });
       const inbox = (await h.inbox('flag.accessed')).filter((i) => i.ref === cpPlan);
       t.ok(
         inbox.length > 0 && inbox.every((i) => i.agency_id === CSC && i.kind === 'event'),
