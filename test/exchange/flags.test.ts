@@ -346,6 +346,16 @@ for (const backend of ['postgres', 'pglite'] as const) {
         'in CSC’s inbox only',
       );
 
+      const inboxOf = async (agency: string) =>
+        (await gw.call(agency, 'auditor', 'GET', '/v1/inbox?status=all&limit=200')).json.items.filter(
+          (i: { type: string }) => i.type === 'flag.accessed',
+        );
+      const cscItems = await inboxOf(CSC);
+      t.match(cscItems.at(-1), { kind: 'event', type: 'flag.accessed', ref: cpPlan });
+      t.same(Object.keys(cscItems.at(-1)).sort(), ['id', 'kind', 'receivedAt', 'ref', 'type']);
+      for (const other of [GP, POLICE, PROBATION, CSC2])
+        t.same(await inboxOf(other), [], `none in ${other}'s inbox`);
+
       // The publisher's own search, and a search that finds only adults' flags, tell no one.
       const count = (await h.events('flag.accessed')).length;
       await h.search(CSC, 'mash_officer', {
