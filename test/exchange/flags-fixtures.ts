@@ -1,6 +1,6 @@
 import type { TestGateway } from '../helpers/gateway.js';
 import type { HttpResult } from '../helpers/https.js';
-import { validNhsNumberFrom } from '../helpers/ids.js';
+import { CSC, POLICE, PROBATION, validNhsNumberFrom } from '../helpers/ids.js';
 
 /**
  * Shared by the flag tests (flags*.test.ts): subjects, bodies and a small harness over one running test
@@ -119,3 +119,82 @@ export function harness(gw: TestGateway) {
 }
 
 export type Harness = ReturnType<typeof harness>;
+
+export const MAPPA_NOTES = 'Lives with a partner and her two children';
+
+/** Text of the seeded flags and of the subjects the flag tests use: none of it may leave the flag record. */
+const SEEDED_PERSONAL = [
+  'Zoë',
+  'Zoe',
+  "O'Brien",
+  'OBrien',
+  'obriensmith',
+  '2019-05-04',
+  '0012345X',
+  '12345X',
+  'Marsh',
+  'marshdoyle',
+  '1984-11-23',
+];
+const FLAG_TEXT = [MAPPA_NOTES, 'North MAPPA unit', '01632 96000'];
+
+/**
+ * The flags every flag journey test starts from: Zoë's child protection plan (children's social care),
+ * and Lee, MAPPA-managed by probation (with details) and a risk to children for the police.
+ */
+export async function seedFlags(h: Harness) {
+  const zoeNhs = nhsNumber(1);
+  const zoe = childSubject(zoeNhs);
+  const leePnc = '2001/0012345X';
+  const lee = adultSubject(leePnc);
+  const cpPlan = await h.published(CSC, 'social_worker', publishBody(zoe, 'child_protection_plan'));
+  const mappa = await h.published(
+    PROBATION,
+    'mappa_coordinator',
+    publishBody(lee, 'mappa_managed', {
+      details: { level: 2, category: 1, notes: MAPPA_NOTES },
+      contact: { team: 'North MAPPA unit', phone: '01632 960002' },
+    }),
+  );
+  const policeRisk = await h.published(
+    POLICE,
+    'public_protection_officer',
+    publishBody(adultSubject('2001/12345x'), 'risk_to_children', { details: { level: 'high' } }),
+  );
+  return { zoeNhs, zoe, leePnc, lee, cpPlan, mappa, policeRisk };
+}
+
+interface Asserts {
+  ok(value: unknown, message: string): void;
+  notOk(value: unknown, message: string): void;
+}
+
+/**
+ * Searches every stored ledger entry, queued entry, outbox row, inbox item and flag row for the tests'
+ * names, numbers and dates (`extra`: a test's own), and all but the flag record for the flags' texts.
+ */
+export async function assertNoPersonalData(t: Asserts, gw: TestGateway, extra: string[]): Promise<void> {
+  const h = harness(gw);
+  await gw.gateway.ledger.flush();
+  const stored = {
+    ledger: await h.dump('ledger_entries'),
+    queue: await h.dump('ledger_queue'),
+    outbox: await h.dump('outbox'),
+    inbox: await h.dump('inbox_items'),
+    flags: await h.dump('flags'),
+  };
+  const { queue: _sequenced, ...filled } = stored;
+  t.ok(
+    Object.values(filled).every((s) => s.length > 0),
+    'there is something to look at (the queue is empty once sequenced)',
+  );
+  for (const [table, text] of Object.entries(stored)) {
+    for (const value of [...SEEDED_PERSONAL, ...extra]) {
+      t.notOk(text.includes(value), `${table} holds no "${value}"`);
+    }
+  }
+  for (const table of ['ledger', 'queue', 'outbox', 'inbox'] as const) {
+    for (const value of FLAG_TEXT)
+      t.notOk(stored[table].includes(value), `${table} holds no flag text "${value}"`);
+  }
+}

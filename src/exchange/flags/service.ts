@@ -195,7 +195,9 @@ export class FlagService {
         answers.push({ match: d.match, results: d.results });
         entries.push(this.searchedEntry(p, body, subject, d, bundle.version));
         for (const s of d.shown) {
-          if (CHILD_FLAGS.has(s.flag.flag) && s.flag.agencyId !== p.agency) accessed.set(s.flag.id, s);
+          if (!CHILD_FLAGS.has(s.flag.flag) || s.flag.agencyId === p.agency) continue;
+          // A child named twice in a household is one access, told as its best match.
+          if (accessed.get(s.flag.id)?.match !== 'exact') accessed.set(s.flag.id, s);
         }
       }
       const events: OutboxEventInput[] = [...accessed.values()].map((s) => ({
