@@ -222,4 +222,50 @@ t.test('flags: permissions and bad input (postgres)', async (t) => {
     t.equal(r.json.results.length, 10);
     t.ok(r.json.results.every((a: { match: string }) => a.match === 'none'));
   });
+  t.test('fail closed: no search answer, publication or end when the ledger cannot record', async (t) => {
+    const { db } = gw.gateway;
+    const subject = child();
+    const id = await h.published(CSC, 'social_worker', publishBody(subject, 'child_protection_plan'));
+    const count = async (sql: string, params: unknown[] = []) =>
+      (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params))[0]?.n;
+    const eventsBefore = await count('outbox');
+    const flagsBefore = await count('flags');
+    // A test-only fault: the database refuses every ledger write, as a full disk would.
+    await db.query(`CREATE FUNCTION test_refuse_queue() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'disk full (test)'; END $$`);
+    await db.query(
+      'CREATE TRIGGER test_refuse_queue BEFORE INSERT ON ledger_queue FOR EACH ROW EXECUTE FUNCTION test_refuse_queue()',
+    );
+    let healed = false;
+    const heal = async () => {
+      if (healed) return;
+      healed = true;
+      await db.query('DROP TRIGGER test_refuse_queue ON ledger_queue');
+      await db.query('DROP FUNCTION test_refuse_queue()');
+    };
+    t.teardown(heal);
+    const expect503 = (r: { status: number; json: { code?: string }; text: string }, what: string) => {
+      t.equal(r.status, 503, `${what}: ${r.text}`);
+      t.equal(r.json.code, 'audit_unavailable', what);
+      t.notMatch(
+        r.text,
+        /disk full|ledger_queue|trigger|child_protection_plan/,
+        `${what}: nothing else said`,
+      );
+    };
+    expect503(await h.search(GP, 'gp', { subject, purpose: 'safeguarding_concern' }), 'search');
+    expect503(
+      await h.search(GP, 'gp', { subjects: [subject, child()], purpose: 'safeguarding_concern' }),
+      'household',
+    );
+    expect503(await h.publish(CSC, 'social_worker', publishBody(child(), 'looked_after_child')), 'publish');
+    expect503(await h.end(CSC, 'social_worker', id), 'end');
+    t.equal(await count('outbox'), eventsBefore, 'no flag.accessed left behind');
+    t.equal(await count('flags'), flagsBefore, 'no flag published');
+    t.equal(await count('flags WHERE ended_at IS NOT NULL AND id = $1', [id]), 0, 'not ended');
+
+    await heal();
+    const found = await h.search(GP, 'gp', { subject, purpose: 'safeguarding_concern' });
+    t.equal(found.json.match, 'exact', 'once the ledger records again, the search answers');
+  });
 });
