@@ -35,6 +35,9 @@ t.test('flags: permissions and bad input (postgres)', async (t) => {
       [CSC, 'social_worker', 'child_protection_plan', child, 201],
       [CSC, 'mash_officer', 'looked_after_child', child, 201],
       [CSC, 'team_manager', 'unborn_child_protection_plan', unborn, 201],
+      // The flag on the mother: she may be named herself, as an adult or (under 18) a child.
+      [CSC, 'team_manager', 'unborn_child_protection_plan', adult, 201],
+      [CSC, 'team_manager', 'unborn_child_protection_plan', child, 201],
       [CSC, 'social_worker', 'mappa_managed', adult, 403],
       [CSC, 'social_worker', 'risk_to_children', adult, 403],
       [CSC, 'social_worker', 'registered_sex_offender', adult, 403],
@@ -105,7 +108,11 @@ t.test('flags: permissions and bad input (postgres)', async (t) => {
         publishBody(child(), 'child_protection_plan', { subject: adult() }),
         '/subject/type',
       ],
-      ['an unborn plan on a child', publishBody(child(), 'unborn_child_protection_plan'), '/subject/type'],
+      [
+        'a child protection plan on an unborn child',
+        publishBody(unborn(), 'child_protection_plan'),
+        '/subject/type',
+      ],
       [
         'an NHS number with a bad check digit',
         publishBody(childSubject('9434765918'), 'child_protection_plan'),

@@ -25,14 +25,17 @@ export interface FlagServiceDeps {
   agencies: { agency(id: string): { name: string } | undefined };
 }
 
-/** Who a flag of each type is about. The unborn child's plan is flagged by the mother's identifiers. */
-const SUBJECT_TYPE: Record<FlagType, Subject['type']> = {
-  child_protection_plan: 'child',
-  looked_after_child: 'child',
-  unborn_child_protection_plan: 'unborn',
-  mappa_managed: 'adult',
-  risk_to_children: 'adult',
-  registered_sex_offender: 'adult',
+/**
+ * Who a flag of each type may be about. The unborn child's plan is the flag on the mother (as in NHS
+ * CP-IS): an `unborn` subject identified by her identifiers, or the mother herself, who may be under 18.
+ */
+const SUBJECT_TYPES: Record<FlagType, readonly Subject['type'][]> = {
+  child_protection_plan: ['child'],
+  looked_after_child: ['child'],
+  unborn_child_protection_plan: ['unborn', 'adult', 'child'],
+  mappa_managed: ['adult'],
+  risk_to_children: ['adult'],
+  registered_sex_offender: ['adult'],
 };
 
 /** The flags about a child: finding one tells the publisher who looked (as NHS CP-IS does). */
@@ -75,9 +78,10 @@ export class FlagService {
       if (!(err instanceof AppError)) throw err;
       errors.push(...(err.extras.errors ?? []));
     }
-    const wanted = SUBJECT_TYPE[body.flag];
-    if (body.subject.type !== wanted) {
-      errors.push({ path: '/subject/type', message: `must be "${wanted}" for a ${body.flag} flag` });
+    const allowed = SUBJECT_TYPES[body.flag];
+    if (!allowed.includes(body.subject.type)) {
+      const list = allowed.map((x) => `"${x}"`).join(' or ');
+      errors.push({ path: '/subject/type', message: `must be ${list} for a ${body.flag} flag` });
     }
     const validFrom = validityBound(body.validFrom, 'from');
     const validTo = body.validTo === undefined ? undefined : validityBound(body.validTo, 'to');
