@@ -134,11 +134,7 @@ const TextsReply = Type.Object({
 
 /** Whether an entry is one an agency's auditor may see: it acts in it, is its counterpart, or a party. */
 function involves(e: LedgerEntry, agency: string): boolean {
-  return (
-    e.actor.agency === agency ||
-    e.counterpart === agency ||
-    (e.counterparts?.some((c) => c === agency || c === '*') ?? false)
-  );
+  return e.actor.agency === agency || e.counterpart === agency || (e.counterparts?.includes(agency) ?? false);
 }
 const ProofQuery = Type.Object(
   { treeSize: Type.Optional(Type.Integer({ minimum: 1 })) },
