@@ -1,4 +1,12 @@
-/** Exchanges between agencies: information requests and their answers (contract section 6). */
-export { startOverdueSweep, sweepOverdueRequests } from './requests/overdue.js';
+/**
+ * Exchanges between agencies: safeguarding concerns (contract section 5) and information requests with
+ * their answers (section 6), and the sweep that keeps their deadlines.
+ */
+export { sweepOverdueConcerns } from './concerns/overdue.js';
+export { concernRoutes } from './concerns/routes.js';
+export type { ConcernServiceDeps } from './concerns/service.js';
+export { concernTexts, type SaltedText } from './concerns/store.js';
+export { type OverdueSweepLogger, startOverdueSweep } from './overdue.js';
+export { sweepOverdueRequests } from './requests/overdue.js';
 export { requestRoutes } from './requests/routes.js';
 export type { RequestServiceDeps } from './requests/service.js';
