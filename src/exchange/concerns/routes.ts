@@ -7,6 +7,9 @@ import {
   DecisionBody,
   type DecisionBodyT,
   DecisionReply,
+  ListConcernsQuery,
+  type ListConcernsQueryT,
+  ListConcernsReply,
   SubmitConcernBody,
   type SubmitConcernBodyT,
   SubmitConcernReply,
@@ -39,6 +42,15 @@ export async function concernRoutes(app: FastifyInstance, deps: ConcernServiceDe
       reply.code(201).header('location', `/v1/concerns/${created.id}`);
       return created;
     },
+  );
+
+  app.get<{ Querystring: ListConcernsQueryT }>(
+    '/v1/concerns',
+    {
+      config: { roles: PRACTICE_ROLES },
+      schema: { querystring: ListConcernsQuery, response: { 200: ListConcernsReply } },
+    },
+    async (request) => service.list(practitionerOf(request), request.query),
   );
 
   app.get<{ Params: ConcernParamsT }>(

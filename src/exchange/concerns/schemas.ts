@@ -130,3 +130,38 @@ export const ConcernView = Type.Object({
   ),
 });
 export type ConcernViewT = Static<typeof ConcernView>;
+
+/** `<acknowledgeBy in ms>_<id>` of the last item of the previous page. */
+const CURSOR = '^[0-9]{1,15}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+
+export const ListConcernsQuery = Type.Object(
+  {
+    status: Type.Optional(stringEnum(['open', 'all'] as const)),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: Type.Optional(Type.String({ pattern: CURSOR })),
+  },
+  { additionalProperties: false },
+);
+export type ListConcernsQueryT = Static<typeof ListConcernsQuery>;
+
+/** A concern in a list: no child, no text, so a list discloses nothing about anyone and is not ledgered. */
+const ConcernListItem = Type.Object({
+  id: Type.String(),
+  status: stringEnum(STATUSES),
+  from: Type.String(),
+  to: Type.String(),
+  urgency: Type.String(),
+  categories: Type.Array(Type.String()),
+  caseReference: Type.Optional(Type.String()),
+  submittedAt: Type.String(),
+  acknowledgeBy: Type.String(),
+  outcome: Type.Optional(Type.String()),
+  decidedAt: Type.Optional(Type.String()),
+});
+export type ConcernListItemT = Static<typeof ConcernListItem>;
+
+export const ListConcernsReply = Type.Object({
+  items: Type.Array(ConcernListItem),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+export type ListConcernsReplyT = Static<typeof ListConcernsReply>;

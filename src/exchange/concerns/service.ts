@@ -8,8 +8,24 @@ import { commitText, type Ledger, type LedgerEntryInput, recordedTransaction } f
 import type { PolicySource } from '../../policy/index.js';
 import type { RegistryView } from '../../registry/index.js';
 import type { Db, Queryable } from '../../store/index.js';
-import type { ConcernStatus, ConcernViewT, DecisionBodyT, SubmitConcernBodyT } from './schemas.js';
-import { COMMITTED, type Concern, findConcern, insertConcern, recordDecision } from './store.js';
+import type {
+  ConcernListItemT,
+  ConcernStatus,
+  ConcernViewT,
+  DecisionBodyT,
+  ListConcernsQueryT,
+  ListConcernsReplyT,
+  SubmitConcernBodyT,
+} from './schemas.js';
+import {
+  COMMITTED,
+  type Concern,
+  type ConcernListRow,
+  findConcern,
+  insertConcern,
+  listConcerns,
+  recordDecision,
+} from './store.js';
 
 export interface ConcernServiceDeps {
   db: Db;
@@ -26,9 +42,26 @@ const PURPOSE = 'safeguarding_concern';
 const invalid = (path: string, message: string) =>
   new AppError('validation_failed', 'The concern is not valid.', { errors: [{ path, message }] });
 
-export function statusOf(c: Concern, now: Date): ConcernStatus {
+export function statusOf(c: Pick<Concern, 'status' | 'acknowledgeBy'>, now: Date): ConcernStatus {
   if (c.status === 'submitted' && now.getTime() > c.acknowledgeBy.getTime()) return 'overdue';
   return c.status;
+}
+
+function listItem(r: ConcernListRow, now: Date): ConcernListItemT {
+  const acknowledgeBy = new Date(r.acknowledge_by);
+  return {
+    id: r.id,
+    status: statusOf({ status: r.status, acknowledgeBy }, now),
+    from: r.from_agency,
+    to: r.to_agency,
+    urgency: r.urgency,
+    categories: r.categories,
+    ...(r.case_reference !== null ? { caseReference: r.case_reference } : {}),
+    submittedAt: r.submitted_at,
+    acknowledgeBy: acknowledgeBy.toISOString(),
+    ...(r.outcome !== null ? { outcome: r.outcome } : {}),
+    ...(r.decided_at !== null ? { decidedAt: r.decided_at } : {}),
+  };
 }
 
 /** What every entry about a concern says: who acts, towards whom, for what, about which concern. */
@@ -190,6 +223,28 @@ export class ConcernService {
       });
       return this.view(c, p.agency === c.toAgency);
     });
+  }
+
+  /** The caller's agency's concerns, raised or received (references only: not a disclosure). */
+  async list(p: Practitioner, q: ListConcernsQueryT): Promise<ListConcernsReplyT> {
+    let after: { acknowledgeBy: Date; id: string } | undefined;
+    if (q.cursor) {
+      const [ms, id] = q.cursor.split('_') as [string, string];
+      after = { acknowledgeBy: new Date(Number(ms)), id };
+    }
+    const rows = await listConcerns(this.deps.db, {
+      agency: p.agency,
+      open: (q.status ?? 'open') === 'open',
+      ...(after ? { after } : {}),
+      limit: q.limit,
+    });
+    const now = this.now();
+    const items = rows.map((r) => listItem(r, now));
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor: last && items.length === q.limit ? `${Date.parse(last.acknowledgeBy)}_${last.id}` : null,
+    };
   }
 
   private view(c: Concern, isAddressee: boolean): ConcernViewT {

@@ -203,3 +203,39 @@ export async function concernTexts(
   }
   return texts;
 }
+
+/** A concern as a list shows it: references, codes and times, nothing about the child. */
+export interface ConcernListRow extends Record<string, unknown> {
+  id: string;
+  from_agency: string;
+  to_agency: string;
+  status: StoredStatus;
+  urgency: string;
+  categories: string[];
+  case_reference: string | null;
+  submitted_at: string;
+  acknowledge_by: string;
+  outcome: string | null;
+  decided_at: string | null;
+}
+
+/**
+ * The concerns an agency raised or received, soonest deadline first; `open` keeps the undecided ones.
+ * Keyset paging on (acknowledge_by, id): a page starts after the last row of the one before.
+ */
+export async function listConcerns(
+  tx: Queryable,
+  q: { agency: string; open: boolean; after?: { acknowledgeBy: Date; id: string }; limit: number },
+): Promise<ConcernListRow[]> {
+  return tx.query<ConcernListRow>(
+    `SELECT id, from_agency, to_agency, status, urgency, categories, case_reference, submitted_at,
+            acknowledge_by, outcome, decided_at
+       FROM concerns
+      WHERE (from_agency = $1 OR to_agency = $1)
+        AND (NOT $2::boolean OR status = 'submitted')
+        AND ($3::timestamptz IS NULL OR (acknowledge_by, id) > ($3::timestamptz, $4::uuid))
+      ORDER BY acknowledge_by, id
+      LIMIT $5`,
+    [q.agency, q.open, q.after?.acknowledgeBy.toISOString() ?? null, q.after?.id ?? null, q.limit],
+  );
+}
