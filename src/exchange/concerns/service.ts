@@ -42,7 +42,7 @@ const PURPOSE = 'safeguarding_concern';
 const invalid = (path: string, message: string) =>
   new AppError('validation_failed', 'The concern is not valid.', { errors: [{ path, message }] });
 
-export function statusOf(c: Pick<Concern, 'status' | 'acknowledgeBy'>, now: Date): ConcernStatus {
+function statusOf(c: Pick<Concern, 'status' | 'acknowledgeBy'>, now: Date): ConcernStatus {
   if (c.status === 'submitted' && now.getTime() > c.acknowledgeBy.getTime()) return 'overdue';
   return c.status;
 }
