@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import { consentRoutes } from './consent/index.js';
-import { concernRoutes, requestRoutes } from './exchange/index.js';
+import { committedTexts, concernRoutes, inboxRoutes, requestRoutes } from './exchange/index.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
 import {
@@ -109,10 +109,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registry,
     ...(deps.now ? { now: deps.now } : {}),
   });
+  await app.register(inboxRoutes, { db: deps.db });
   await app.register(ledgerRoutes, {
     prefix: '/v1',
     ledger,
     policyVersion: () => policies.current().version,
+    texts: committedTexts,
   });
   return app;
 }
