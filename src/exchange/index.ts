@@ -5,7 +5,6 @@
 export { sweepOverdueConcerns } from './concerns/overdue.js';
 export { concernRoutes } from './concerns/routes.js';
 export type { ConcernServiceDeps } from './concerns/service.js';
-export { concernTexts, type SaltedText } from './concerns/store.js';
 export { type InboxRoutesOptions, inboxRoutes } from './inbox/routes.js';
 export { type OverdueSweepLogger, startOverdueSweep } from './overdue.js';
 export { sweepOverdueRequests } from './requests/overdue.js';

@@ -1,7 +1,6 @@
+import { createHash } from 'node:crypto';
 import t from 'tap';
 import { acknowledgeBy } from '../../src/calendar/index.js';
-import { concernTexts } from '../../src/exchange/index.js';
-import { commitmentMatches } from '../../src/ledger/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import {
   CSC,
@@ -74,6 +73,15 @@ const PERSONAL = [
   EMAIL,
   'wrenfield',
 ];
+
+interface TextItem {
+  field: string;
+  commitment: string;
+  held: boolean;
+  text?: string;
+  salt?: string;
+  matches?: boolean;
+}
 
 for (const backend of ['postgres', 'pglite'] as const) {
   t.test(`GP concern journey (${backend})`, async (t) => {
@@ -298,24 +306,54 @@ for (const backend of ['postgres', 'pglite'] as const) {
         ],
       );
 
-      // The record keeps each text with its salt; the ledger's commitments prove them.
-      const texts = await concernTexts(db, id);
-      t.same(Object.fromEntries(Object.entries(texts ?? {}).map(([k, v]) => [k, v.text])), {
-        summary: SUMMARY,
-        consentReason: CONSENT_REASON,
-        feedbackToReferrer: FEEDBACK,
-        note: NOTE,
-      });
-      const committed = { ...submittedEntry?.commitments, ...decidedEntry?.commitments };
-      for (const [field, { text, salt }] of Object.entries(texts ?? {})) {
-        t.ok(commitmentMatches(text, salt, committed[field] ?? ''), `${field} matches its commitment`);
-        t.notOk(
-          commitmentMatches(`${text}.`, salt, committed[field] ?? ''),
-          `${field}: another text does not`,
-        );
-      }
-      t.equal(await concernTexts(db, '00000000-0000-4000-8000-000000000000'), undefined);
-      t.equal(await concernTexts(db, 'nope'), undefined);
+      // The record keeps each text with its salt: an auditor of a party reads it and checks it against the
+      // entry's commitment (SHA-256(salt ‖ text), recomputed here), and that look is ledgered too.
+      const texts = async (agency: string, seq: number | undefined) => {
+        const r = await gw.call(agency, 'auditor', 'GET', `/v1/audit/entries/${seq}/texts`);
+        t.equal(r.status, 200, r.text);
+        const out: Record<string, { held: boolean; text?: string; matches?: boolean }> = {};
+        for (const x of r.json.texts as TextItem[]) {
+          out[x.field] = {
+            held: x.held,
+            ...(x.text !== undefined ? { text: x.text, matches: x.matches } : {}),
+          };
+          if (x.text === undefined || x.salt === undefined) continue;
+          const recomputed = createHash('sha256')
+            .update(Buffer.from(x.salt, 'hex'))
+            .update(x.text)
+            .digest('hex');
+          t.equal(recomputed, x.commitment, `${x.field}: the text is the one committed`);
+        }
+        return out;
+      };
+      const summaryTexts = {
+        summary: { held: true, text: SUMMARY, matches: true },
+        consentReason: { held: true, text: CONSENT_REASON, matches: true },
+      };
+      t.same(await texts(GP, submittedEntry?.seq), summaryTexts, 'the referrer’s auditor');
+      t.same(await texts(CSC, submittedEntry?.seq), summaryTexts, 'the CSC’s auditor');
+      t.same(
+        await texts(CSC, decidedEntry?.seq),
+        {
+          feedbackToReferrer: { held: true, text: FEEDBACK, matches: true },
+          note: { held: true, text: NOTE, matches: true },
+        },
+        'the CSC’s auditor reads its own note',
+      );
+      t.same(
+        await texts(GP, decidedEntry?.seq),
+        { feedbackToReferrer: { held: true, text: FEEDBACK, matches: true }, note: { held: false } },
+        'the referrer’s auditor reads the feedback, never the note',
+      );
+      const outsider = await gw.call(
+        CSC2,
+        'auditor',
+        'GET',
+        `/v1/audit/entries/${submittedEntry?.seq}/texts`,
+      );
+      t.equal(outsider.status, 404, 'another CSC’s auditor reads nothing');
+      const looked = await h.entries(CSC, id, '&action=audit.text_viewed');
+      t.equal(looked.filter((e) => e.actor.agency === CSC).length, 2, 'each look at the texts is ledgered');
 
       // A subject report on the partner, by PNC id, finds the concern.
       const report = await gw.call(CSC, 'auditor', 'GET', '/v1/audit/subject-report?pncId=03/0098765Q');

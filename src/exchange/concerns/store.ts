@@ -1,4 +1,3 @@
-import { isUuid } from '../../http/schema.js';
 import type { Subject } from '../../http/subject.js';
 import type { Queryable } from '../../store/index.js';
 
@@ -185,16 +184,8 @@ export async function recordDecision(tx: Queryable, id: string, d: ConcernDecisi
   );
 }
 
-/**
- * Each free text of a concern with the salt of its commitment, under the name its ledger entries use in
- * `commitments`; undefined for an unknown concern. For the auditor, who checks a text against the ledger.
- */
-export async function concernTexts(
-  tx: Queryable,
-  concernId: string,
-): Promise<Record<string, SaltedText> | undefined> {
-  const c = isUuid(concernId) ? await findConcern(tx, concernId) : undefined;
-  if (!c) return undefined;
+/** Each free text of a concern with its salt, under the name its ledger entries commit it by. */
+export function textsOf(c: Concern): Record<string, SaltedText> {
   const texts: Record<string, SaltedText> = { [COMMITTED.summary]: c.summary };
   if (c.consent.reason) texts[COMMITTED.consentReason] = c.consent.reason;
   if (c.decision) {
