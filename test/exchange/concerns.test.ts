@@ -268,6 +268,22 @@ for (const backend of ['postgres', 'pglite'] as const) {
       t.equal(asCsc.json.decision.note, NOTE);
     });
 
+    await t.test('each agency’s inbox over HTTPS holds its own items only', async (t) => {
+      const inboxOf = async (agency: string, role: string) => {
+        const r = await h.as(agency, role)('GET', '/v1/inbox?status=all&limit=200');
+        t.equal(r.status, 200, r.text);
+        return (r.json.items as Array<{ kind: string; ref: string; type: string; dueBy?: string }>)
+          .filter((i) => i.ref === id)
+          .map((i) => [i.kind, i.type, i.dueBy ?? null]);
+      };
+      t.same(await inboxOf(CSC, 'mash_officer'), [
+        ['concern', 'concern.received', submitted.json.acknowledgeBy],
+      ]);
+      t.same(await inboxOf(GP, 'gp'), [['event', 'concern.decided', null]]);
+      t.same(await inboxOf(CSC2, 'social_worker'), []);
+      t.same(await inboxOf(POLICE, 'police_officer'), []);
+    });
+
     await t.test('the ledger: codes and commitments, findable by each person', async (t) => {
       const gpEntries = await h.entries(GP, id, `&nhsNumber=${nhsNumber(1)}`);
       const submittedEntry = gpEntries.find((e) => e.action === 'concern.submitted');
