@@ -23,6 +23,8 @@ export interface FlagServiceDeps {
   policies: PolicySource;
   /** The directory, for the publishing agency's name in a search result. */
   agencies: { agency(id: string): { name: string } | undefined };
+  /** The gateway's clock: which flags are in force, and when things happened; tests may set it. */
+  now?: () => Date;
 }
 
 /**
@@ -59,7 +61,11 @@ export const PUBLISHING_KINDS: readonly AgencyKind[] = unique(
 );
 
 export class FlagService {
-  constructor(private readonly deps: FlagServiceDeps) {}
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: FlagServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
 
   private hashes(subject: Subject) {
     return identityHashes(subject, (tagged) => this.deps.ledger.keyedHash(tagged));
@@ -119,7 +125,7 @@ export class FlagService {
         contact: body.contact,
         validFrom,
         ...(validTo ? { validTo } : {}),
-        at: new Date(),
+        at: this.now(),
         bySub: p.sub,
       });
       await this.deps.ledger.append(tx, {
@@ -150,7 +156,7 @@ export class FlagService {
       const flag = await findFlagForUpdate(tx, id);
       if (!flag || flag.agencyId !== p.agency) throw notFound();
       if (flag.endedAt) throw conflict('The flag has already ended.');
-      const at = new Date();
+      const at = this.now();
       await endFlag(tx, id, at, p.sub);
       await this.deps.ledger.append(tx, {
         entries: [
@@ -182,7 +188,7 @@ export class FlagService {
     const bundle = this.deps.policies.current();
     const caseReference = body.caseReference ? { caseReference: body.caseReference } : {};
     return recordedTransaction(this.deps.db, async (tx) => {
-      const now = new Date();
+      const now = this.now();
       const answers: SubjectAnswerT[] = [];
       const entries: LedgerEntryInput[] = [];
       const accessed = new Map<string, Disclosure['shown'][number]>();

@@ -9,7 +9,7 @@ import type { Migration } from './index.js';
  * the live-only partial indexes keep it out of every search. `revision` counts publications (1: new).
  */
 export const flagsMigration: Migration = {
-  id: 7,
+  id: 8,
   name: 'flags',
   sql: `
 CREATE TABLE flags (
