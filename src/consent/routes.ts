@@ -1,8 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { endOfLondonDay, startOfLondonDay } from '../calendar/index.js';
+import { validityBound } from '../calendar/index.js';
 import { AppError, conflict, type FieldError, notFound } from '../http/errors.js';
-import { isUuid, stringEnum } from '../http/schema.js';
+import { DateOrDateTime, isUuid, stringEnum } from '../http/schema.js';
 import {
   checkSubject,
   identifiersOf,
@@ -39,29 +39,6 @@ export interface ConsentRoutesOptions {
 
 const RELATIONSHIPS = ['self', 'parent', 'person_with_parental_responsibility', 'guardian'] as const;
 const STATUSES = ['given', 'refused'] as const;
-/** A date-time with a zone, or a date (a day in England: validFrom from its start, validTo to its end). */
-const DateOrDateTime = Type.String({
-  pattern:
-    '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|z|[+-][0-9]{2}:[0-9]{2}))?$',
-  maxLength: 40,
-});
-const DATE_ONLY = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
-
-/** The instant a validity bound means; undefined when it names no real time (e.g. 2026-02-30). */
-function instantOf(value: string, bound: 'from' | 'to'): string | undefined {
-  try {
-    if (DATE_ONLY.test(value)) {
-      const at =
-        bound === 'from' ? startOfLondonDay(value) : new Date(endOfLondonDay(value).getTime() + 1000);
-      return at.toISOString();
-    }
-  } catch {
-    return undefined;
-  }
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-}
-
 const GivenBy = Type.Object(
   {
     relationship: stringEnum(RELATIONSHIPS),
@@ -147,19 +124,18 @@ const invalid = (errors: FieldError[]) =>
   new AppError('validation_failed', 'The request is not valid.', { errors });
 
 /**
- * The parties of a record other than the actor, as its ledger entries name them (so that every party's
- * auditor sees them): `counterparts` lists them all (`*`: every agency); `counterpart` is the recorder
- * when another party acts, or the one agency a recorder named.
+ * The parties of a record other than the actor, as its ledger entries name them so that every party's
+ * auditor sees them: `counterparts` lists them all; `counterpart` is the recorder when another party
+ * acts, or the one agency a recorder named. A record that names no agency concerns every agency, but its
+ * entries do not name them all (every consent would stand in every auditor's trail): the recorder's
+ * auditor sees it, and an agency it decides for sees its id on the entries of that decision.
  */
 function partiesBesides(r: Pick<ConsentRecord, 'recordedBy' | 'agencies'>, actor: string) {
   const parties = partiesOf(r);
-  const others = parties === '*' ? ['*'] : parties.filter((a) => a !== actor);
+  const others = parties === '*' ? [] : parties.filter((a) => a !== actor);
+  if (parties === '*' && r.recordedBy.agency !== actor) others.push(r.recordedBy.agency);
   const counterpart =
-    r.recordedBy.agency !== actor
-      ? r.recordedBy.agency
-      : others.length === 1 && others[0] !== '*'
-        ? others[0]
-        : undefined;
+    r.recordedBy.agency !== actor ? r.recordedBy.agency : others.length === 1 ? others[0] : undefined;
   return { ...(counterpart ? { counterpart } : {}), ...(others.length > 0 ? { counterparts: others } : {}) };
 }
 
@@ -214,8 +190,8 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
         if (!registry.agency(id))
           errors.push({ path: `/agencies/${i}`, message: 'is not a registered agency' });
       });
-      const validFrom = instantOf(body.validFrom, 'from');
-      const validTo = body.validTo === undefined ? undefined : instantOf(body.validTo, 'to');
+      const validFrom = validityBound(body.validFrom, 'from');
+      const validTo = body.validTo === undefined ? undefined : validityBound(body.validTo, 'to');
       if (!validFrom) errors.push({ path: '/validFrom', message: 'is not a real date or time' });
       if (body.validTo !== undefined && !validTo) {
         errors.push({ path: '/validTo', message: 'is not a real date or time' });
