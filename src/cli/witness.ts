@@ -59,7 +59,7 @@ const checkers = {
  * Why a witness run failed, each with its own opening words (docs/verifying.md lists them): the first
  * four are the gateway's fault or the network's; the others are evidence against the ledger.
  */
-export type WitnessFailureKind =
+type WitnessFailureKind =
   | 'unreachable'
   | 'refused'
   | 'bad_reply'
@@ -71,7 +71,7 @@ export type WitnessFailureKind =
   | 'forked'
   | 'inconsistent';
 
-export class WitnessFailure extends Error {
+class WitnessFailure extends Error {
   constructor(
     readonly kind: WitnessFailureKind,
     message: string,
@@ -161,7 +161,7 @@ function readState(file: string): WitnessState | undefined {
   return parsed;
 }
 
-export interface WitnessResult {
+interface WitnessResult {
   first: boolean;
   previous?: WitnessCheckpoint;
   checkpoint: WitnessCheckpoint;
@@ -173,7 +173,7 @@ export interface WitnessResult {
  * last time (RFC 9162 consistency proof); then the new one is saved. Throws WitnessFailure, having
  * saved nothing, when anything does not hold.
  */
-export async function witness(
+async function witness(
   conn: Connection,
   gatewayId: string,
   stateFile: string,
