@@ -4,7 +4,7 @@ import { validityBound } from '../calendar/index.js';
 import { AppError, conflict, type FieldError, notFound } from '../http/errors.js';
 import { DateOrDateTime, isUuid, stringEnum } from '../http/schema.js';
 import {
-  checkSubject,
+  checkSubjectInto,
   identifiersOf,
   isValidNhsNumber,
   normaliseNhsNumber,
@@ -172,13 +172,7 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
       const me = practitionerOf(request);
       const body = request.body;
       const errors: FieldError[] = [];
-      let subject = body.subject;
-      try {
-        subject = checkSubject(body.subject, '/subject');
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        errors.push(...(err.extras.errors ?? []));
-      }
+      const subject = checkSubjectInto(errors, body.subject, '/subject');
       if (body.subject.nhsNumber === undefined && body.subject.pncId === undefined) {
         errors.push({
           path: '/subject',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { validityBound } from '../../calendar/index.js';
 import { AppError, conflict, type FieldError, notFound } from '../../http/errors.js';
 import { isUuid } from '../../http/schema.js';
-import { checkSubject, identifiersOf, type Subject } from '../../http/subject.js';
+import { checkSubject, checkSubjectInto, identifiersOf, type Subject } from '../../http/subject.js';
 import { type AgencyKind, actorOf, type Practitioner } from '../../identity/index.js';
 import {
   type Ledger,
@@ -77,13 +77,7 @@ export class FlagService {
       throw new AppError('forbidden', `An agency of kind ${p.kind} may not publish ${body.flag} flags.`);
     }
     const errors: FieldError[] = [];
-    let subject = body.subject;
-    try {
-      subject = checkSubject(body.subject, '/subject');
-    } catch (err) {
-      if (!(err instanceof AppError)) throw err;
-      errors.push(...(err.extras.errors ?? []));
-    }
+    const subject = checkSubjectInto(errors, body.subject, '/subject');
     const allowed = SUBJECT_TYPES[body.flag];
     if (!allowed.includes(body.subject.type)) {
       const list = allowed.map((x) => `"${x}"`).join(' or ');
