@@ -173,11 +173,7 @@ interface WitnessResult {
  * last time (RFC 9162 consistency proof); then the new one is saved. Throws WitnessFailure, having
  * saved nothing, when anything does not hold.
  */
-async function witness(
-  conn: Connection,
-  gatewayId: string,
-  stateFile: string,
-): Promise<WitnessResult> {
+async function witness(conn: Connection, gatewayId: string, stateFile: string): Promise<WitnessResult> {
   const saved = readState(stateFile);
   if (saved && saved.gatewayId !== gatewayId) {
     throw new UsageError(
