@@ -6,6 +6,7 @@ import { consentRoutes } from './consent/index.js';
 import { committedTexts, concernRoutes, flagRoutes, inboxRoutes, requestRoutes } from './exchange/index.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
+import { registerOpenApi } from './http/openapi.js';
 import {
   clientErrorHandler,
   frameworkErrorHandler,
@@ -13,6 +14,8 @@ import {
   registerProblemHandling,
 } from './http/problem.js';
 import { registerRateLimits } from './http/rate-limit.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
+import { secureContextOptions, type TlsMaterial } from './http/tls.js';
 import { registerIdentityWall } from './identity/index.js';
 import { type Ledger, ledgerRoutes } from './ledger/index.js';
 import { type PolicySource, policyRoutes } from './policy/index.js';
@@ -21,12 +24,6 @@ import { registryRoutes } from './registry/routes.js';
 import type { Db } from './store/index.js';
 
 export const BODY_LIMIT = 256 * 1024;
-
-export interface TlsMaterial {
-  key: string;
-  cert: string;
-  ca: string;
-}
 
 export interface AppDeps {
   config: Config;
@@ -44,8 +41,8 @@ export interface AppDeps {
 }
 
 /**
- * Builds the gateway with its plugins in pipeline order (contract and ARCHITECTURE.md):
- * problem details and request ids → identity wall (mTLS, JWT, roles) → rate limits → routes.
+ * Builds the gateway with its plugins in pipeline order (contract and ARCHITECTURE.md): security
+ * headers → problem details and request ids → identity wall (mTLS, JWT, roles) → rate limits → routes.
  * It does not listen.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -63,19 +60,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.tls
       ? {
           https: {
-            key: deps.tls.key,
-            cert: deps.tls.cert,
-            ca: deps.tls.ca,
+            ...secureContextOptions(deps.tls),
             requestCert: true,
             // The wall checks the certificate per request (revocation, suspension); /health/* needs none.
             rejectUnauthorized: false,
-            minVersion: 'TLSv1.2' as const,
           },
         }
       : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  registerSecurityHeaders(app);
   registerProblemHandling(app);
+  // Before every route, so that each one is in the document.
+  await registerOpenApi(app);
   // JSON only: anything else is 415.
   app.removeContentTypeParser('text/plain');
 

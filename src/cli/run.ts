@@ -13,7 +13,7 @@ const USAGE = `usage: sgw <command>
   agency add --id ID --name NAME --kind KIND [--webhook URL] [--jwt-public-key FILE]
   agency list | suspend --id ID | reactivate --id ID
   agency key add --id ID --jwt-public-key FILE | agency key remove --id ID --kid KID
-  cert revoke --agency ID
+  cert revoke --agency ID | cert server [--hostname H]
   token --agency ID --sub SUB --role ROLE [--name N] [--ttl S]
   policy check [DIR] | test [DIR] | explain --from-kind K --role R --to-kind K --purpose P --categories a,b
 ${AUDIT_USAGE}

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS, type ErrorCode, type FieldError } from './errors.js';
 import { isUuid } from './schema.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 /**
  * Accept a caller's correlation id when it is a UUID; otherwise make our own. The id is on every log
@@ -118,6 +119,8 @@ export function frameworkErrorHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
+  // Raised before the onRequest hooks that set these on every other response.
+  reply.headers(SECURITY_HEADERS);
   reply.header('x-request-id', request.id);
   const err =
     error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH'
@@ -127,6 +130,10 @@ export function frameworkErrorHandler(
       : toAppError(error, request);
   sendProblem(reply, err);
 }
+
+const RAW_SECURITY_HEADERS = Object.entries(SECURITY_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
 
 /**
  * Requests Node's HTTP parser refuses before Fastify sees them (headers over 16 KiB, a garbled request
@@ -146,7 +153,7 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   );
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\n${RAW_SECURITY_HEADERS}Connection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();
