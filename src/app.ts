@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import { consentRoutes } from './consent/index.js';
 import { requestRoutes } from './exchange/index.js';
+import { registerBodyGuards } from './http/body.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
 import {
@@ -13,6 +14,7 @@ import {
   registerProblemHandling,
 } from './http/problem.js';
 import { registerRateLimits } from './http/rate-limit.js';
+import { registerValidation } from './http/validation.js';
 import { registerIdentityWall } from './identity/index.js';
 import { type Ledger, ledgerRoutes } from './ledger/index.js';
 import { type PolicySource, policyRoutes } from './policy/index.js';
@@ -55,9 +57,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     bodyLimit: BODY_LIMIT,
-    ajv: {
-      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
-    },
     ...(deps.tls
       ? {
           https: {
@@ -74,6 +73,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerProblemHandling(app);
+  registerValidation(app);
+  registerBodyGuards(app);
   // JSON only: anything else is 415.
   app.removeContentTypeParser('text/plain');
 

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import t, { type Test } from 'tap';
+import { startTestGateway } from '../helpers/gateway.js';
+import type { HttpResult } from '../helpers/https.js';
+import { CSC, GP, POLICE, validNhsNumberFrom } from '../helpers/ids.js';
+
+/**
+ * Bodies are validated as sent, without type coercion (a number is not a string, a string is not a
+ * list); query strings and path parameters, which are text by nature, are still coerced. A body in a
+ * charset other than UTF-8 is 415. Over real HTTPS, on several routes.
+ */
+const gw = await startTestGateway(t);
+const NHS = validNhsNumberFrom(971_100_000);
+
+const requestBody = (over: Record<string, unknown> = {}) => ({
+  to: POLICE,
+  subject: { type: 'child', nhsNumber: NHS },
+  purpose: 's47_enquiry',
+  categories: ['incidents'],
+  justification: 'Strategy discussion held today; s47 enquiry opened.',
+  ...over,
+});
+
+const consentBody = (over: Record<string, unknown> = {}) => ({
+  subject: { type: 'child', nhsNumber: NHS },
+  givenBy: { relationship: 'parent', name: 'Jo Example' },
+  status: 'given',
+  purposes: ['early_help'],
+  agencies: [GP],
+  validFrom: '2026-01-01T00:00:00Z',
+  evidence: 'Signed consent form.',
+  ...over,
+});
+
+const sw = (method: string, path: string, body?: unknown) =>
+  gw.call(CSC, 'social_worker', method, path, body);
+
+function expectInvalid(t: Test, r: HttpResult, path: string): void {
+  t.equal(r.status, 400, r.text);
+  t.equal(r.json?.code, 'validation_failed');
+  const paths = (r.json?.errors ?? []).map((e: { path: string }) => e.path);
+  t.ok(paths.includes(path), `errors name ${path}: ${JSON.stringify(paths)}`);
+}
+
+t.test('POST /v1/requests: no coercion of body values', async (t) => {
+  expectInvalid(t, await sw('POST', '/v1/requests', requestBody({ justification: 12345 })), '/justification');
+  expectInvalid(t, await sw('POST', '/v1/requests', requestBody({ justification: true })), '/justification');
+  expectInvalid(t, await sw('POST', '/v1/requests', requestBody({ categories: 'incidents' })), '/categories');
+  expectInvalid(
+    t,
+    await sw('POST', '/v1/requests', requestBody({ subject: { type: 'child', nhsNumber: Number(NHS) } })),
+    '/subject/nhsNumber',
+  );
+  expectInvalid(t, await sw('POST', '/v1/requests', requestBody({ caseReference: 42 })), '/caseReference');
+  expectInvalid(t, await sw('POST', '/v1/requests', requestBody({ to: null })), '/to');
+  const rows = await gw.gateway.db.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM info_requests WHERE subject->>'nhsNumber' = $1",
+    [NHS],
+  );
+  t.equal(rows[0]?.n, 0, 'nothing was stored');
+  const ok = await sw('POST', '/v1/requests', requestBody());
+  t.equal(ok.status, 201, `the same body with proper types is accepted: ${ok.text}`);
+});
+
+t.test('other routes: consents, decline, explain', async (t) => {
+  expectInvalid(t, await sw('POST', '/v1/consents', consentBody({ purposes: 'early_help' })), '/purposes');
+  expectInvalid(t, await sw('POST', '/v1/consents', consentBody({ evidence: 12 })), '/evidence');
+  expectInvalid(t, await sw('POST', '/v1/consents', consentBody({ agencies: GP })), '/agencies');
+  expectInvalid(
+    t,
+    await gw.call(POLICE, 'police_officer', 'POST', `/v1/requests/${randomUUID()}/decline`, { reason: 7 }),
+    '/reason',
+  );
+  expectInvalid(
+    t,
+    await sw('POST', '/v1/policies/explain', { to: POLICE, purpose: 's47_enquiry', categories: 'incidents' }),
+    '/categories',
+  );
+  const explained = await sw('POST', '/v1/policies/explain', {
+    to: POLICE,
+    purpose: 's47_enquiry',
+    categories: ['incidents'],
+  });
+  t.equal(explained.status, 200, explained.text);
+});
+
+t.test('query strings and path parameters are still coerced from text', async (t) => {
+  const audit = await gw.call(CSC, 'auditor', 'GET', '/v1/audit?limit=5');
+  t.equal(audit.status, 200, audit.text);
+  const consents = await sw('GET', `/v1/consents?nhsNumber=${NHS}`);
+  t.equal(consents.status, 200, consents.text);
+  await gw.gateway.ledger.flush();
+  const proof = await gw.call(CSC, 'auditor', 'GET', '/v1/audit/entries/1/proof?treeSize=1');
+  t.equal(proof.status, 200, `an integer path parameter and query value: ${proof.text}`);
+  t.equal(proof.json.treeSize, 1);
+});
+
+t.test('a charset other than UTF-8 is 415, before the body is read', async (t) => {
+  const body = JSON.stringify(
+    requestBody({ subject: { type: 'child', nhsNumber: validNhsNumberFrom(971_100_100) } }),
+  );
+  const send = (contentType: string, raw: string | Buffer) =>
+    gw.request('/v1/requests', gw.credentials(CSC), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${gw.token(CSC, 'social_worker')}`,
+        'content-type': contentType,
+      },
+      rawBody: raw,
+    });
+  const utf16 = Buffer.from(`\ufeff${body}`, 'utf16le');
+  for (const [contentType, raw] of [
+    ['application/json; charset=utf-16', utf16],
+    ['application/json; charset=UTF-16LE', utf16],
+    ['application/json;charset="utf-16"', utf16],
+    ['application/json; charset=iso-8859-1', body],
+  ] as const) {
+    const r = await send(contentType, raw);
+    t.equal(r.status, 415, `${contentType}: ${r.text}`);
+    t.equal(r.json?.code, 'unsupported_media_type');
+    t.match(r.headers['content-type'], /^application\/problem\+json/);
+  }
+  const consent = await gw.request('/v1/consents', gw.credentials(CSC), {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${gw.token(CSC, 'social_worker')}`,
+      'content-type': 'application/json; charset=utf-16',
+    },
+    rawBody: Buffer.from(JSON.stringify(consentBody()), 'utf16le'),
+  });
+  t.equal(consent.status, 415, 'on another route too');
+  for (const contentType of ['application/json; charset=UTF-8', 'application/json; charset="utf-8"']) {
+    const r = await send(contentType, body);
+    t.equal(r.status, 201, `${contentType} is accepted: ${r.text}`);
+  }
+});
