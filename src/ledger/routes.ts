@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../http/errors.js';
-import { isValidNhsNumber, normaliseNhsNumber } from '../http/subject.js';
+import { nhsNumberProblem, normaliseNhsNumber } from '../http/subject.js';
 import { ALL_ROLES, type Practitioner, practitionerOf } from '../identity/index.js';
 import type { Queryable } from '../store/db.js';
 import { recordedTransaction } from './append.js';
@@ -128,9 +128,8 @@ function subjectFrom(q: { nhsNumber?: string; pncId?: string }): SubjectIdentifi
   const s: SubjectIdentifiers = {};
   if (q.nhsNumber !== undefined) {
     // A mistyped number would find nothing and look like "no disclosures": say it is wrong instead.
-    if (!isValidNhsNumber(normaliseNhsNumber(q.nhsNumber))) {
-      throw badQuery('nhsNumber', 'must be 10 digits with a valid modulus-11 check digit');
-    }
+    const problem = nhsNumberProblem(normaliseNhsNumber(q.nhsNumber));
+    if (problem) throw badQuery('nhsNumber', problem);
     s.nhsNumber = q.nhsNumber;
   }
   if (q.pncId !== undefined) s.pncId = q.pncId;

@@ -134,3 +134,84 @@ t.test('a charset other than UTF-8 is 415, before the body is read', async (t) =
     t.equal(r.status, 201, `${contentType} is accepted: ${r.text}`);
   }
 });
+
+t.test(
+  'implausible subjects are 400 on every route that takes one, naming the field, never the value',
+  async (t) => {
+    const outOfRange = validNhsNumberFrom(500_000_000);
+    const cases: Array<[string, string, unknown, string]> = [
+      [
+        'POST',
+        '/v1/requests',
+        requestBody({ subject: { type: 'child', nhsNumber: '0000000000' } }),
+        '/subject/nhsNumber',
+      ],
+      [
+        'POST',
+        '/v1/requests',
+        requestBody({ subject: { type: 'child', nhsNumber: outOfRange } }),
+        '/subject/nhsNumber',
+      ],
+      [
+        'POST',
+        '/v1/requests',
+        requestBody({ subject: { type: 'child', nhsNumber: NHS, dateOfBirth: '9999-12-31' } }),
+        '/subject/dateOfBirth',
+      ],
+      [
+        'POST',
+        '/v1/requests',
+        requestBody({
+          relatedChildren: [{ type: 'child', name: { given: 'A', family: 'B' }, dateOfBirth: '0000-01-01' }],
+        }),
+        '/relatedChildren/0/dateOfBirth',
+      ],
+      [
+        'POST',
+        '/v1/requests',
+        requestBody({
+          relatedChildren: [
+            { type: 'unborn', name: { given: 'A', family: 'B' }, expectedDeliveryDate: '2031-01-01' },
+          ],
+        }),
+        '/relatedChildren/0/expectedDeliveryDate',
+      ],
+      [
+        'POST',
+        '/v1/consents',
+        consentBody({ subject: { type: 'child', nhsNumber: validNhsNumberFrom(800_000_000) } }),
+        '/subject/nhsNumber',
+      ],
+      [
+        'POST',
+        '/v1/consents',
+        consentBody({ subject: { type: 'child', nhsNumber: NHS, dateOfBirth: '1899-12-31' } }),
+        '/subject/dateOfBirth',
+      ],
+      ['GET', '/v1/consents?nhsNumber=0000000000', undefined, 'querystring:/nhsNumber'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const r = await sw(method, path, body);
+      expectInvalid(t, r, field);
+      t.notMatch(
+        r.text,
+        /0000000000|9999-12-31|0000-01-01|2031-01-01|1899-12-31/,
+        `${field}: no value echoed`,
+      );
+      t.notMatch(r.text, outOfRange);
+    }
+    for (const path of [
+      `/v1/audit?nhsNumber=${outOfRange}`,
+      '/v1/audit/subject-report?nhsNumber=0000000000',
+    ]) {
+      expectInvalid(t, await gw.call(CSC, 'auditor', 'GET', path), 'querystring:/nhsNumber');
+    }
+    const example = await gw.call(
+      CSC,
+      'auditor',
+      'GET',
+      '/v1/audit/subject-report?nhsNumber=943%20476%205919',
+    );
+    t.equal(example.status, 200, 'the documented example number stays valid');
+  },
+);
