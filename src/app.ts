@@ -57,6 +57,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     bodyLimit: BODY_LIMIT,
+    // A HEAD of a /v1 read would run its handler (and ledger a view) to show nothing: no HEAD routes, but
+    // where a route asks for one (/health/*, for load balancers).
+    exposeHeadRoutes: false,
     ...(deps.tls
       ? {
           https: {

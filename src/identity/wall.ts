@@ -80,7 +80,7 @@ export async function registerIdentityWall(app: FastifyInstance, opts: IdentityO
 
   // Default deny, checked at start-up: a /v1 route must say which roles may use it (or that it is public).
   app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/v1/') || route.method === 'HEAD') return;
+    if (!route.url.startsWith('/v1/')) return;
     const config = route.config as { roles?: unknown; public?: unknown } | undefined;
     if (!config?.roles && !config?.public) {
       throw new Error(`route ${String(route.method)} ${route.url} declares neither roles nor public`);

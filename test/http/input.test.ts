@@ -215,3 +215,43 @@ t.test(
     t.equal(example.status, 200, 'the documented example number stays valid');
   },
 );
+
+t.test('HEAD on /v1 routes shows and records nothing; /health keeps HEAD', async (t) => {
+  const created = await sw(
+    'POST',
+    '/v1/requests',
+    requestBody({ subject: { type: 'child', nhsNumber: validNhsNumberFrom(971_100_200) } }),
+  );
+  t.equal(created.status, 201, created.text);
+  const id: string = created.json.id;
+  const answered = await gw.call(POLICE, 'police_officer', 'POST', `/v1/requests/${id}/response`, {
+    data: {
+      incidents: {
+        items: [
+          { date: '2026-10-01', type: 'domestic', role: 'victim', summary: 'Call-out', reference: 'INC-1' },
+        ],
+      },
+    },
+  });
+  t.equal(answered.status, 200, answered.text);
+  const views = async () => {
+    await gw.gateway.ledger.flush();
+    const rows = await gw.gateway.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM ledger_entries WHERE action = 'disclosure.viewed' AND request_id = $1",
+      [id],
+    );
+    return rows[0]?.n ?? -1;
+  };
+  t.equal(await views(), 0);
+  for (const path of [`/v1/requests/${id}`, '/v1/agencies', '/v1/audit']) {
+    const head = await sw('HEAD', path);
+    t.ok([404, 405].includes(head.status), `HEAD ${path}: ${head.status}`);
+    t.match(head.headers['content-type'], /^application\/problem\+json/);
+    t.equal(head.text, '', 'no body');
+  }
+  t.equal(await views(), 0, 'HEAD wrote no disclosure.viewed');
+  t.equal((await sw('GET', `/v1/requests/${id}`)).status, 200);
+  t.equal(await views(), 1, 'GET does');
+  const live = await gw.request('/health/live', { ca: gw.credentials(CSC).ca }, { method: 'HEAD' });
+  t.equal(live.status, 200, 'load balancers may still probe /health with HEAD');
+});
