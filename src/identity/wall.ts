@@ -27,7 +27,7 @@ interface TokenClaims {
   sub: string;
   aud: string | string[];
   role: string;
-  name?: string;
+  name?: unknown;
   iat: number;
   exp: number;
   jti: string;
@@ -47,6 +47,23 @@ export interface IdentityOptions {
 
 function isString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
+}
+
+/**
+ * The longest claim values taken: room for any real identifier and name, and small enough for a ledger
+ * row (the actor's `sub` is stored in every entry the practitioner causes).
+ */
+const CLAIM_LIMITS = { sub: 128, jti: 128, role: 64, name: 200 } as const;
+
+/**
+ * C0 and C1 controls (NUL, line feed and DEL included), the Unicode line and paragraph separators, and
+ * lone surrogates (UTF-16 that is not well formed): none belongs in an identifier or a name, and
+ * PostgreSQL refuses NUL and lone surrogates, which would turn a bad token into a ledger outage.
+ */
+const MALFORMED = /[\p{Cc}\p{Cs}\u2028\u2029]/u;
+
+function isBoundedClaim(v: unknown, max: number): v is string {
+  return isString(v) && v.length <= max && !MALFORMED.test(v);
 }
 
 /**
@@ -110,8 +127,13 @@ export async function registerIdentityWall(app: FastifyInstance, opts: IdentityO
     const agency = cert.agency;
     if (claims.iss !== agency.id)
       throw unauthenticated('The token was not issued by the certificate agency.');
-    if (!isString(claims.sub) || !isString(claims.jti) || !isString(claims.role)) {
-      throw unauthenticated('The token lacks a required claim.');
+    if (
+      !isBoundedClaim(claims.sub, CLAIM_LIMITS.sub) ||
+      !isBoundedClaim(claims.jti, CLAIM_LIMITS.jti) ||
+      !isBoundedClaim(claims.role, CLAIM_LIMITS.role) ||
+      (claims.name !== undefined && !isBoundedClaim(claims.name, CLAIM_LIMITS.name))
+    ) {
+      throw unauthenticated('The token lacks a required claim, or a claim is too long or malformed.');
     }
     if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number') {
       throw unauthenticated('The token lacks a required claim.');
@@ -129,7 +151,7 @@ export async function registerIdentityWall(app: FastifyInstance, opts: IdentityO
       kind: agency.kind,
       sub: claims.sub,
       role: claims.role,
-      name: isString(claims.name) ? claims.name : claims.sub,
+      name: claims.name ?? claims.sub,
       jti: claims.jti,
     };
     await opts.afterAuthentication?.(request);
