@@ -81,11 +81,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: anything else is 415.
   app.removeContentTypeParser('text/plain');
 
-  const applyRateLimits = await registerRateLimits(app, deps.redis, config.rateLimits, config.gatewayId);
+  const rateLimits = await registerRateLimits(app, deps.redis, config.rateLimits, config.gatewayId);
   await registerIdentityWall(app, {
     registry: deps.registry,
     gatewayId: config.gatewayId,
-    afterAuthentication: applyRateLimits,
+    afterAuthentication: (request) => rateLimits.practitioner(request),
+    onAuthenticationFailure: (request, key) => rateLimits.authFailure(request, key),
   });
 
   const { ledger, policies, registry } = deps;

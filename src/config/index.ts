@@ -16,6 +16,7 @@ const EnvSchema = Type.Object({
   SGW_GATEWAY_ID: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', default: 'sgw' }),
   SGW_RATE_LIMIT_PER_PRACTITIONER: Type.Integer({ minimum: 1, default: 600 }),
   SGW_RATE_LIMIT_PER_AGENCY: Type.Integer({ minimum: 1, default: 6000 }),
+  SGW_AUTH_FAILURES_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),
   SGW_DEFAULT_RESPOND_WORKING_DAYS: Type.Integer({ minimum: 1, maximum: 60, default: 5 }),
   LOG_LEVEL: Type.Unsafe<(typeof LOG_LEVELS)[number]>({
     type: 'string',
@@ -39,8 +40,12 @@ export interface Config {
   policiesDir: string;
   gatewayId: string;
   logLevel: LogLevel;
-  /** Requests per minute: per practitioner and per agency (our addition to contract section 14). */
-  rateLimits: { perPractitioner: number; perAgency: number };
+  /**
+   * Requests per minute per practitioner and per agency, and failed authentications per minute per
+   * client certificate (or per remote address without a good one) before failures are answered 429
+   * (our addition to contract section 14).
+   */
+  rateLimits: { perPractitioner: number; perAgency: number; authFailures: number };
   /**
    * Working days a holder has to answer a request when no matching rule sets `respondWithin` (our
    * addition; timescales belong in configuration, not in code).
@@ -77,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: {
       perPractitioner: parsed.SGW_RATE_LIMIT_PER_PRACTITIONER,
       perAgency: parsed.SGW_RATE_LIMIT_PER_AGENCY,
+      authFailures: parsed.SGW_AUTH_FAILURES_PER_MINUTE,
     },
     defaultRespondWorkingDays: parsed.SGW_DEFAULT_RESPOND_WORKING_DAYS,
   };

@@ -2,7 +2,9 @@ import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { AgencyRecord, RegistryView } from '../registry/index.js';
 
-export type CertCheck = { ok: true; agency: AgencyRecord } | { ok: false; reason: string };
+export type CertCheck =
+  | { ok: true; agency: AgencyRecord /** SHA-256, colon-separated hex. */; fingerprint: string }
+  | { ok: false; reason: string };
 
 interface SocketVerdict {
   generation: number;
@@ -64,5 +66,5 @@ export function checkClientCertificate(socket: unknown, registry: RegistryView, 
   const record = agency.certificates.find((c) => c.serial.replace(/^0+/, '') === serial);
   if (!record) return { ok: false, reason: 'certificate not registered for this agency' };
   if (record.revokedAt) return { ok: false, reason: 'certificate revoked' };
-  return { ok: true, agency };
+  return { ok: true, agency, fingerprint: peer.fingerprint256 };
 }
