@@ -23,6 +23,7 @@ import { registryRoutes } from './registry/routes.js';
 import type { Db } from './store/index.js';
 
 export const BODY_LIMIT = 256 * 1024;
+const CONNECTIONS_CHECK_MS = 1000;
 
 export interface TlsMaterial {
   key: string;
@@ -50,6 +51,7 @@ export interface AppDeps {
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  const limits = config.http;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(config.logLevel) }),
     genReqId: genRequestId,
@@ -57,6 +59,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     bodyLimit: BODY_LIMIT,
+    // Node measures these on the connection; Fastify's defaults leave the request unbounded.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
     // A HEAD of a /v1 read would run its handler (and ledger a view) to show nothing: no HEAD routes, but
     // where a route asks for one (/health/*, for load balancers).
     exposeHeadRoutes: false,
@@ -70,14 +76,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             // The wall checks the certificate per request (revocation, suspension); /health/* needs none.
             rejectUnauthorized: false,
             minVersion: 'TLSv1.2' as const,
+            handshakeTimeout: limits.handshakeTimeoutMs,
+            headersTimeout: limits.headersTimeoutMs,
+            requestTimeout: limits.requestTimeoutMs,
+            // How often Node looks for requests past their timeouts (its default is every 30 s).
+            connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
           },
         }
       : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.server.maxConnections = limits.maxConnections;
   registerProblemHandling(app);
   registerValidation(app);
-  registerBodyGuards(app);
+  registerBodyGuards(app, {
+    minBytesPerSecond: limits.bodyMinBytesPerSecond,
+    graceMs: limits.bodyRateGraceMs,
+  });
   // JSON only: anything else is 415.
   app.removeContentTypeParser('text/plain');
 
