@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import { consentRoutes } from './consent/index.js';
-import { requestRoutes } from './exchange/index.js';
+import { committedTexts, inboxRoutes, requestRoutes } from './exchange/index.js';
 import { registerBodyGuards } from './http/body.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
@@ -120,10 +120,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registry,
     defaultRespondWorkingDays: config.defaultRespondWorkingDays,
   });
+  await app.register(inboxRoutes, { db: deps.db });
   await app.register(ledgerRoutes, {
     prefix: '/v1',
     ledger,
     policyVersion: () => policies.current().version,
+    texts: committedTexts,
   });
   return app;
 }

@@ -19,7 +19,7 @@ export { type Checkpoint, checkpointText, keyIdOf } from './checkpoint.js';
 export { type Committed, commitmentMatches, commitmentOf, commitText } from './commitment.js';
 export type { LedgerEntry } from './entry.js';
 export type { ConsistencyProof, InclusionProof, PublishedKey } from './queries.js';
-export { type LedgerRoutesOptions, ledgerRoutes } from './routes.js';
+export { type HeldTexts, type LedgerRoutesOptions, ledgerRoutes, type TextSource } from './routes.js';
 export {
   createLedger,
   type Ledger,

@@ -48,7 +48,15 @@ const Refusal = Type.Object({
 });
 export type RefusalT = Static<typeof Refusal>;
 
-const ConsentOutcome = Type.Object({ status: Type.String(), basis: Type.String() });
+const ConsentOutcome = Type.Object({
+  status: Type.String(),
+  basis: Type.String(),
+  /** The consent record that decided (the most recent applicable one), when one did. */
+  consentId: Type.Optional(Type.String()),
+  /** Set when the request named a record that is not the one that decided. */
+  notice: Type.Optional(Type.String()),
+});
+export type ConsentOutcomeT = Static<typeof ConsentOutcome>;
 
 export const CreateRequestReply = Type.Object({
   id: Type.String(),

@@ -7,13 +7,15 @@ import type { Migration } from './index.js';
  * that stays in the record, never in the ledger (docs/ledger.md). Earlier entries keep what they were
  * written with, `reason` included.
  *
+ * The free texts of requests (a decline's reason, a withholding's reason) keep their salts beside them.
+ *
  * The inbox: one item per event addressed to an agency, written with the outbox row in the same
  * transaction (contract section 12), acknowledged by the agency; and items that are no event to deliver
  * (a dead-lettered webhook).
  */
 export const ledgerPartiesInboxMigration: Migration = {
   id: 6,
-  name: 'ledger parties, commitments and ids; inbox',
+  name: 'ledger parties, commitments and ids; request text salts; inbox',
   sql: `
 ALTER TABLE ledger_entries
   ADD COLUMN counterparts text[],
@@ -24,6 +26,10 @@ ALTER TABLE ledger_entries
   ADD COLUMN outcome text,
   ADD COLUMN commitments jsonb;
 CREATE INDEX ledger_entries_counterparts ON ledger_entries USING gin (counterparts);
+
+-- The salt of a decline's reason, committed to in its ledger entry; a withholding's salt is kept with its
+-- reason in the withheld list.
+ALTER TABLE info_requests ADD COLUMN decline_reason_salt text;
 
 CREATE TABLE inbox_items (
   seq bigserial PRIMARY KEY,
