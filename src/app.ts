@@ -126,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ledger,
     policyVersion: () => policies.current().version,
     texts: committedTexts,
+    readWaitMs: config.auditReadWaitMs,
   });
   return app;
 }

@@ -25,6 +25,7 @@ const EnvSchema = Type.Object({
   SGW_MAX_CONNECTIONS: Type.Integer({ minimum: 1, default: 1000 }),
   SGW_BODY_MIN_BYTES_PER_SECOND: Type.Integer({ minimum: 1, default: 1024 }),
   SGW_BODY_RATE_GRACE_MS: Type.Integer({ minimum: 0, default: 5000 }),
+  SGW_AUDIT_READ_WAIT_MS: Type.Integer({ minimum: 0, maximum: 30_000, default: 2000 }),
   SGW_DEFAULT_RESPOND_WORKING_DAYS: Type.Integer({ minimum: 1, maximum: 60, default: 5 }),
   LOG_LEVEL: Type.Unsafe<(typeof LOG_LEVELS)[number]>({
     type: 'string',
@@ -54,6 +55,11 @@ export interface Config {
    * (our addition to contract section 14).
    */
   rateLimits: { perPractitioner: number; perAgency: number; authFailures: number };
+  /**
+   * How long an audit read waits for the sequencer to chain what was committed before it began; past
+   * it, the read answers with what it has and says what is pending (our addition; docs/ledger.md).
+   */
+  auditReadWaitMs: number;
   /** Connection limits and timeouts (our addition; see docs/http.md). */
   http: HttpLimits;
   /**
@@ -120,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perAgency: parsed.SGW_RATE_LIMIT_PER_AGENCY,
       authFailures: parsed.SGW_AUTH_FAILURES_PER_MINUTE,
     },
+    auditReadWaitMs: parsed.SGW_AUDIT_READ_WAIT_MS,
     http: {
       requestTimeoutMs: parsed.SGW_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: parsed.SGW_HEADERS_TIMEOUT_MS,

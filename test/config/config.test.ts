@@ -74,6 +74,8 @@ t.test('connection limits and timeouts: defaults and values given', async (t) =>
     bodyRateGraceMs: 5000,
   });
   t.equal(d.rateLimits.authFailures, 60);
+  t.equal(d.auditReadWaitMs, 2000);
+  t.equal(loadConfig({ SGW_AUDIT_READ_WAIT_MS: '0' }).auditReadWaitMs, 0);
   const c = loadConfig({
     SGW_REQUEST_TIMEOUT_MS: '5000',
     SGW_HEADERS_TIMEOUT_MS: '5000',
@@ -118,6 +120,8 @@ const BAD: Array<[string, string]> = [
   ['SGW_BODY_MIN_BYTES_PER_SECOND', '0'],
   ['SGW_BODY_RATE_GRACE_MS', '-1'],
   ['SGW_HEADERS_TIMEOUT_MS', '40000'],
+  ['SGW_AUDIT_READ_WAIT_MS', '-1'],
+  ['SGW_AUDIT_READ_WAIT_MS', '60000'],
 ];
 
 for (const [name, value] of BAD) {
