@@ -255,3 +255,26 @@ t.test('HEAD on /v1 routes shows and records nothing; /health keeps HEAD', async
   const live = await gw.request('/health/live', { ca: gw.credentials(CSC).ca }, { method: 'HEAD' });
   t.equal(live.status, 200, 'load balancers may still probe /health with HEAD');
 });
+
+t.test('a request that arrived whole keeps its keep-alive connection, answered or refused', async (t) => {
+  const agent = gw.keepAliveAgent(CSC);
+  const sockets = new Set<unknown>();
+  agent.on('free', (socket) => sockets.add(socket));
+  const post = (token: string) =>
+    gw.request('/v1/policies/explain', gw.credentials(CSC), {
+      agent,
+      headers: { authorization: `Bearer ${token}` },
+      body: { to: POLICE, purpose: 's47_enquiry', categories: ['incidents'] },
+    });
+  for (let i = 0; i < 3; i++) {
+    const r = await post(gw.token(CSC, 'social_worker'));
+    t.equal(r.status, 200, r.text);
+    t.not(r.headers.connection, 'close');
+  }
+  t.equal(sockets.size, 1, 'three POSTs, one connection');
+  const refused = await post('not-a-token');
+  t.equal(refused.status, 401);
+  t.not(refused.headers.connection, 'close', 'its body had arrived: nothing left to dribble');
+  t.equal((await post(gw.token(CSC, 'social_worker'))).status, 200);
+  t.equal(sockets.size, 1, 'still one connection (a body still arriving is closed: slow-clients.test.ts)');
+});
