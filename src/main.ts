@@ -29,8 +29,15 @@ function readTls(certsDir: string) {
   };
 }
 
+export interface StartOptions {
+  /** Create the CA first when there is none. */
+  init?: boolean;
+  /** The clock deadlines are kept by (concerns and their overdue sweep); tests set it. */
+  now?: () => Date;
+}
+
 /** Starts one gateway process: store, registry, app, listen; everything it opened is closed by close(). */
-export async function startGateway(config: Config, opts: { init?: boolean } = {}): Promise<RunningGateway> {
+export async function startGateway(config: Config, opts: StartOptions = {}): Promise<RunningGateway> {
   const p = certPaths(config.certsDir);
   if (!existsSync(p.caCert)) {
     if (!opts.init) throw new Error(`no CA in ${config.certsDir}: run "sgw ca init" first`);
@@ -64,6 +71,7 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
       ledger,
       logger,
       tls: readTls(config.certsDir),
+      ...(opts.now ? { now: opts.now } : {}),
     });
   } catch (err) {
     await ledger.stop();
@@ -82,7 +90,7 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
     }
   });
   registry.start();
-  const overdue = startOverdueSweep({ db, ledger, logger });
+  const overdue = startOverdueSweep({ db, ledger, logger, ...(opts.now ? { now: opts.now } : {}) });
 
   let closing: Promise<void> | undefined;
   const close = () => {

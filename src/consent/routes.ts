@@ -147,19 +147,18 @@ const invalid = (errors: FieldError[]) =>
   new AppError('validation_failed', 'The request is not valid.', { errors });
 
 /**
- * The parties of a record other than the actor, as its ledger entries name them (so that every party's
- * auditor sees them): `counterparts` lists them all (`*`: every agency); `counterpart` is the recorder
- * when another party acts, or the one agency a recorder named.
+ * The parties of a record other than the actor, as its ledger entries name them so that every party's
+ * auditor sees them: `counterparts` lists them all; `counterpart` is the recorder when another party
+ * acts, or the one agency a recorder named. A record that names no agency concerns every agency, but its
+ * entries do not name them all (every consent would stand in every auditor's trail): the recorder's
+ * auditor sees it, and an agency it decides for sees its id on the entries of that decision.
  */
 function partiesBesides(r: Pick<ConsentRecord, 'recordedBy' | 'agencies'>, actor: string) {
   const parties = partiesOf(r);
-  const others = parties === '*' ? ['*'] : parties.filter((a) => a !== actor);
+  const others = parties === '*' ? [] : parties.filter((a) => a !== actor);
+  if (parties === '*' && r.recordedBy.agency !== actor) others.push(r.recordedBy.agency);
   const counterpart =
-    r.recordedBy.agency !== actor
-      ? r.recordedBy.agency
-      : others.length === 1 && others[0] !== '*'
-        ? others[0]
-        : undefined;
+    r.recordedBy.agency !== actor ? r.recordedBy.agency : others.length === 1 ? others[0] : undefined;
   return { ...(counterpart ? { counterpart } : {}), ...(others.length > 0 ? { counterparts: others } : {}) };
 }
 

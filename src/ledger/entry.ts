@@ -32,7 +32,7 @@ export interface LedgerEntry {
    * hold a practitioner's stated reason here; new entries never hold free text.
    */
   reason?: string;
-  /** Every party of a record that concerns several agencies besides the actor; `*` = every agency. */
+  /** Every party of a record that concerns several agencies, besides the actor. */
   counterparts?: string[];
   /** The consent record the entry is about, or that decided it (the most recent, when several did). */
   consentId?: string;

@@ -27,7 +27,15 @@ export interface HeldTexts {
   texts: Record<string, { text: string; salt: string }>;
 }
 
-export type TextSource = (tx: Queryable, entry: LedgerEntry) => Promise<HeldTexts | undefined>;
+/**
+ * `viewer` is the auditor's agency: a journey may keep a text from one of the entry's parties (a CSC's
+ * own note on a concern is not the referrer's to read).
+ */
+export type TextSource = (
+  tx: Queryable,
+  entry: LedgerEntry,
+  viewer: string,
+) => Promise<HeldTexts | undefined>;
 
 export interface LedgerRoutesOptions {
   ledger: Ledger;
@@ -145,11 +153,7 @@ const TextsReply = Type.Object({
 
 /** Whether an entry is one an agency's auditor may see: it acts in it, is its counterpart, or a party. */
 function involves(e: LedgerEntry, agency: string): boolean {
-  return (
-    e.actor.agency === agency ||
-    e.counterpart === agency ||
-    (e.counterparts?.some((c) => c === agency || c === '*') ?? false)
-  );
+  return e.actor.agency === agency || e.counterpart === agency || (e.counterparts?.includes(agency) ?? false);
 }
 const ProofQuery = Type.Object(
   { treeSize: Type.Optional(Type.Integer({ minimum: 1 })) },
@@ -343,7 +347,8 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
         const entry = await getEntry(tx, request.params.seq);
         if (!entry || !involves(entry, me.agency)) throw new AppError('not_found', 'No such entry.');
         const commitments = entry.commitments ?? {};
-        const held = Object.keys(commitments).length > 0 ? await opts.texts?.(tx, entry) : undefined;
+        const held =
+          Object.keys(commitments).length > 0 ? await opts.texts?.(tx, entry, me.agency) : undefined;
         const texts = Object.entries(commitments).map(([field, commitment]) => {
           const t = held?.texts[field];
           if (!t) return { field, commitment, held: false };

@@ -100,7 +100,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
         });
         t.ok(r.json.lawfulBasis.includes('UK GDPR Art 6(1)(e)'));
         const read = await h.gp('GET', `/v1/requests/${r.json.id}`);
-        t.same(read.json.consent, { status: 'given', basis: 'consent', consentId });
+        t.same(read.json.consent, { status: 'given', basis: 'consent' });
+        t.equal(read.json.consentRecordId, consentId, 'the record that decided, beside the outcome');
       }
       const created = await h.audit(CSC, `action=request.created&nhsNumber=${nhs}`);
       t.equal(created.length, 2);
@@ -118,12 +119,16 @@ for (const backend of ['postgres', 'pglite'] as const) {
         s17(all, { to: POLICE, categories: ['incidents', 'domestic_abuse'], purpose: 's17_assessment' }),
       );
       t.equal(police.status, 201, police.text);
-      t.same(police.json.consent, { status: 'given', basis: 'consent', consentId: allId });
-      // It concerns every agency: every agency's auditor sees it recorded.
+      t.same(police.json.consent, { status: 'given', basis: 'consent' });
+      t.equal(police.json.consentRecordId, allId);
+      // It concerns every agency but names none: only the recorder's auditor sees it recorded, and an
+      // agency it decided for sees its id on the decision's own entries.
+      t.equal((await h.audit(CSC, `action=consent.recorded&nhsNumber=${all}`)).length, 1);
       for (const agency of [GP, POLICE, CSC2]) {
-        const [recorded] = await h.audit(agency, `action=consent.recorded&nhsNumber=${all}`);
-        t.match(recorded, { consentId: allId, counterparts: ['*'] }, `${agency} auditor`);
+        t.equal((await h.audit(agency, `action=consent.recorded&nhsNumber=${all}`)).length, 0, agency);
       }
+      const [decidedForPolice] = await h.audit(POLICE, `action=request.created&nhsNumber=${all}`);
+      t.equal(decidedForPolice?.consentId, allId);
     });
 
     t.test('a consent for another agency, category, purpose or child does not cover', async (t) => {
@@ -140,7 +145,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
       t.match(mixed.json.refused, [
         { category: 'registration', code: 'consent_required', ruleId: 's17-health', message: /consent/ },
       ]);
-      t.same(mixed.json.consent, { status: 'given', basis: 'consent', consentId: catId });
+      t.same(mixed.json.consent, { status: 'given', basis: 'consent' });
+      t.equal(mixed.json.consentRecordId, catId);
       const partial = await h.audit(CSC, `action=request.refused&nhsNumber=${cat}`);
       t.equal(partial.filter((e) => e.requestId === mixed.json.id).length, 1, 'the partial refusal too');
 
@@ -187,7 +193,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
       const latest = await h.recordConsent(nhs);
       const again = await h.ask(s17(nhs));
       t.equal(again.status, 201, again.text);
-      t.same(again.json.consent, { status: 'given', basis: 'consent', consentId: latest });
+      t.same(again.json.consent, { status: 'given', basis: 'consent' });
+      t.equal(again.json.consentRecordId, latest);
     });
 
     t.test(
@@ -211,11 +218,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
         const current = await h.recordConsent(nhs);
         const r = await h.ask(s17(nhs, { consent: { status: 'given', consentId: older } }));
         t.equal(r.status, 201, r.text);
-        t.match(r.json.consent, {
-          status: 'given',
-          consentId: current,
-          notice: /not the most recent applicable record/,
-        });
+        t.same(r.json.consent, { status: 'given', basis: 'consent' });
+        t.match(r.json, { consentRecordId: current, consentNotice: /not the most recent applicable record/ });
         const [created] = await h.audit(CSC, `action=request.created&nhsNumber=${nhs}`);
         t.equal(created?.consentId, current);
         // Naming another child's record, or one that does not exist, changes nothing either.
@@ -223,10 +227,12 @@ for (const backend of ['postgres', 'pglite'] as const) {
         for (const consentId of [otherId, randomUUID()]) {
           const o = await h.ask(s17(nhs, { consent: { status: 'given', consentId } }));
           t.equal(o.status, 201, o.text);
-          t.equal(o.json.consent.consentId, current);
+          t.equal(o.json.consentRecordId, current);
         }
         const plain = await h.ask(s17(nhs, { consent: { status: 'given', consentId: current } }));
-        t.same(plain.json.consent, { status: 'given', basis: 'consent', consentId: current }, 'no notice');
+        t.same(plain.json.consent, { status: 'given', basis: 'consent' });
+        t.equal(plain.json.consentRecordId, current);
+        t.notOk('consentNotice' in plain.json, 'no notice');
         const malformed = await h.ask(s17(nhs, { consent: { status: 'given', consentId: 'consent-1' } }));
         t.equal(malformed.status, 400);
         t.match(malformed.json.errors, [{ path: '/consent/consentId' }]);
@@ -255,7 +261,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
       await expectConsentRequired(t, nhs, s17(nhs));
       const southAsks = await h.as(CSC2, 'social_worker')('POST', '/v1/requests', s17(nhs));
       t.equal(southAsks.status, 201, southAsks.text);
-      t.equal(southAsks.json.consent.consentId, south, '...but unlocks csc-south’s own');
+      t.equal(southAsks.json.consentRecordId, south, '...but unlocks csc-south’s own');
 
       // ...and csc-south's refusal naming the GP is not reported on csc-north's s47 request to the GP.
       const refusedNhs = nhsNumber(34);
@@ -316,11 +322,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
       );
       t.equal(r.status, 201, r.text);
       t.same(r.json.granted, ['incidents', 'domestic_abuse']);
-      t.same(r.json.consent, {
-        status: 'refused_not_required',
-        basis: 'lawful basis without consent',
-        consentId: refusal,
-      });
+      t.same(r.json.consent, { status: 'refused_not_required', basis: 'lawful basis without consent' });
+      t.equal(r.json.consentRecordId, refusal);
       const [entry] = await h.audit(CSC, `action=request.created&nhsNumber=${nhs}`);
       t.match(entry, {
         consent: 'refused_not_required',
@@ -394,7 +397,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
       const givenId = await h.recordConsent(given);
       const covered = await h.ask(s17(given, { override }));
       t.equal(covered.status, 201);
-      t.same(covered.json.consent, { status: 'given', basis: 'consent', consentId: givenId });
+      t.same(covered.json.consent, { status: 'given', basis: 'consent' });
+      t.equal(covered.json.consentRecordId, givenId);
       t.equal((await h.audit(GP, `action=consent.overridden&nhsNumber=${given}`)).length, 0);
       // Where consent is not required, an override changes nothing.
       const s47 = await h.ask(

@@ -16,7 +16,6 @@ import type { RegistryView } from '../../registry/index.js';
 import type { Db, Queryable } from '../../store/index.js';
 import { consentRecordsOf, decideNow, overallConsent, refusalsOf, releaseOf } from './decision.js';
 import type {
-  ConsentOutcomeT,
   CreateRequestBodyT,
   DeclineBodyT,
   RequestStatus,
@@ -83,17 +82,18 @@ export class RequestService {
   }
 
   /**
-   * The request's consent outcome, naming the record that decided; when the requester named another
-   * record, the outcome says it was not the one applied (contract section 8: the most recent decides).
+   * The consent record that decided, and, when the requester named another record, a notice that it
+   * was not the one applied (contract section 8: the most recent applicable record decides).
    */
-  private consentOutcome(
-    outcome: { status: string; basis: string },
+  private consentRecord(
     decidingId: string | undefined,
     namedId: string | undefined,
-  ): ConsentOutcomeT {
-    const out: ConsentOutcomeT = { ...outcome, ...(decidingId ? { consentId: decidingId } : {}) };
+  ): { consentRecordId?: string; consentNotice?: string } {
+    const out: { consentRecordId?: string; consentNotice?: string } = decidingId
+      ? { consentRecordId: decidingId }
+      : {};
     if (namedId !== undefined && namedId !== decidingId) {
-      out.notice = decidingId
+      out.consentNotice = decidingId
         ? `the consent record named is not the most recent applicable record; decided on ${decidingId}`
         : 'the consent record named does not apply to this request; decided without it';
     }
@@ -189,8 +189,8 @@ export class RequestService {
 
       const id = randomUUID();
       const respondBy = requested ?? this.ruleDeadline(decision.respondWithin, now);
-      const consentOutcome = this.consentOutcome(
-        overallConsent(permitted),
+      const consentOutcome = overallConsent(permitted);
+      const consentRecord = this.consentRecord(
         consentRecordsOf(
           decided,
           permitted.map((d) => d.category),
@@ -214,6 +214,7 @@ export class RequestService {
         refused,
         lawfulBasis: decision.lawfulBasis,
         consent: consentOutcome,
+        ...consentRecord,
         ...(body.consent ? { consentClaim: body.consent } : {}),
         ...(body.override ? { override: body.override } : {}),
         justification: body.justification,
@@ -303,6 +304,7 @@ export class RequestService {
           refused,
           lawfulBasis: decision.lawfulBasis,
           consent: consentOutcome,
+          ...consentRecord,
           policyVersion: decision.policyVersion,
           ...(body.caseReference ? { caseReference: body.caseReference } : {}),
         },
@@ -394,6 +396,8 @@ export class RequestService {
       refused: r.refused,
       lawfulBasis: r.lawfulBasis,
       consent: r.consent,
+      ...(r.consentRecordId ? { consentRecordId: r.consentRecordId } : {}),
+      ...(r.consentNotice ? { consentNotice: r.consentNotice } : {}),
       justification: r.justification,
       respondBy: r.respondBy.toISOString(),
       createdAt: r.createdAt.toISOString(),

@@ -32,6 +32,8 @@ export interface InfoRequest {
   refused: RefusalT[];
   lawfulBasis: string[];
   consent: ConsentOutcomeT;
+  consentRecordId?: string;
+  consentNotice?: string;
   consentClaim?: ConsentClaim;
   override?: Override;
   justification: string;
@@ -75,6 +77,8 @@ interface Row extends Record<string, unknown> {
   refused: RefusalT[];
   lawful_basis: string[];
   consent: ConsentOutcomeT;
+  consent_record_id: string | null;
+  consent_notice: string | null;
   consent_claim: ConsentClaim | null;
   override: Override | null;
   justification: string;
@@ -117,6 +121,8 @@ function fromRow(r: Row): InfoRequest {
   };
   if (r.related_children) out.relatedChildren = r.related_children;
   if (r.consent_claim) out.consentClaim = r.consent_claim;
+  if (r.consent_record_id !== null) out.consentRecordId = r.consent_record_id;
+  if (r.consent_notice !== null) out.consentNotice = r.consent_notice;
   if (r.override) out.override = r.override;
   if (r.case_reference !== null) out.caseReference = r.case_reference;
   if (r.responded_at) out.respondedAt = new Date(r.responded_at);
@@ -139,9 +145,10 @@ export async function insertRequest(
   await tx.query(
     `INSERT INTO info_requests (id, from_agency, from_kind, from_sub, from_role, to_agency, to_kind, purpose,
        subject, related_children, categories, granted, refused, lawful_basis, consent, consent_claim, override,
-       justification, case_reference, respond_by, status, policy_version, created_at)
+       justification, case_reference, respond_by, status, policy_version, created_at, consent_record_id,
+       consent_notice)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-       $22, $23)`,
+       $22, $23, $24, $25)`,
     [
       r.id,
       r.fromAgency,
@@ -166,6 +173,8 @@ export async function insertRequest(
       r.status,
       r.policyVersion,
       r.createdAt.toISOString(),
+      r.consentRecordId ?? null,
+      r.consentNotice ?? null,
     ],
   );
 }

@@ -2,7 +2,7 @@ import type { Migration } from './index.js';
 
 /**
  * Entries gain what the journeys after requests need, all optional and all inside the hash chain:
- * `counterparts` (every party of a multi-agency record, `*` for every agency), the ids of the consent
+ * `counterparts` (every party of a multi-agency record besides the actor), the ids of the consent
  * record, concern and flag an entry is about, an `outcome` code (a concern's decision), and `commitments`: salted SHA-256 commitments of free text
  * that stays in the record, never in the ledger (docs/ledger.md). Earlier entries keep what they were
  * written with, `reason` included.
@@ -30,6 +30,8 @@ CREATE INDEX ledger_entries_counterparts ON ledger_entries USING gin (counterpar
 -- The salt of a decline's reason, committed to in its ledger entry; a withholding's salt is kept with its
 -- reason in the withheld list.
 ALTER TABLE info_requests ADD COLUMN decline_reason_salt text;
+-- The consent record that decided the request at creation, and what the requester was told about it.
+ALTER TABLE info_requests ADD COLUMN consent_record_id text, ADD COLUMN consent_notice text;
 
 CREATE TABLE inbox_items (
   seq bigserial PRIMARY KEY,
