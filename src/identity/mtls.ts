@@ -2,8 +2,9 @@ import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { AgencyRecord, RegistryView } from '../registry/index.js';
 
+/** `fingerprint`: the certificate's SHA-256, colon-separated hex (what failed logins are counted by). */
 export type CertCheck =
-  | { ok: true; agency: AgencyRecord /** SHA-256, colon-separated hex. */; fingerprint: string }
+  | { ok: true; agency: AgencyRecord; fingerprint: string }
   | { ok: false; reason: string };
 
 interface SocketVerdict {

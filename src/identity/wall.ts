@@ -141,9 +141,8 @@ export async function registerIdentityWall(app: FastifyInstance, opts: IdentityO
   });
 }
 
-type TokenOutcome =
-  | { ok: true; practitioner: Practitioner }
-  | { ok: false /** For the log. */; reason: string /** For the caller. */; detail: string };
+/** A refusal carries a `reason` for the log and a `detail` for the caller. */
+type TokenOutcome = { ok: true; practitioner: Practitioner } | { ok: false; reason: string; detail: string };
 
 /** The practitioner a request's token names, or why it names none; a role of another kind is 403. */
 async function practitionerFromToken(request: FastifyRequest, agency: AgencyRecord): Promise<TokenOutcome> {
