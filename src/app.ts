@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import { consentRoutes } from './consent/index.js';
-import { committedTexts, concernRoutes, inboxRoutes, requestRoutes } from './exchange/index.js';
+import { committedTexts, concernRoutes, flagRoutes, inboxRoutes, requestRoutes } from './exchange/index.js';
 import { registerBodyGuards } from './http/body.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
@@ -42,7 +42,7 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Without it the app serves plain HTTP, which only app.inject() tests use: /v1 then always says 401. */
   tls?: TlsMaterial;
-  /** The clock concerns keep their deadlines by; tests set it to the day they check. */
+  /** The clock concerns keep their deadlines by and flags their validity; tests set it to the day they check. */
   now?: () => Date;
 }
 
@@ -127,6 +127,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ledger,
     policies,
     registry,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  await app.register(flagRoutes, {
+    db: deps.db,
+    ledger,
+    policies,
+    agencies: registry,
     ...(deps.now ? { now: deps.now } : {}),
   });
   await app.register(inboxRoutes, { db: deps.db });

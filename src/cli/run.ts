@@ -1,7 +1,7 @@
 import { type Config, ConfigError, loadConfig } from '../config/index.js';
 import { CaExistsError, RegistryInputError } from '../registry/index.js';
 import { AUDIT_USAGE, auditCommand } from './audit.js';
-import { DEMO_USAGE, demoCommand } from './demo.js';
+import { DEMO_USAGE, demoCommand } from './demo/index.js';
 import { type CliIo, processIo, UsageError } from './io.js';
 import { runPolicyCommand } from './policy.js';
 import { agencyCommand, caCommand, certCommand, tokenCommand } from './registry.js';

@@ -136,3 +136,14 @@ export function checkSubject(
   if (errors.length > 0) throw new AppError('validation_failed', 'The subject is not valid.', { errors });
   return out;
 }
+
+/** checkSubject for a body checked as a whole: its errors join `errors` instead of being thrown. */
+export function checkSubjectInto(errors: FieldError[], subject: Subject, at: string): Subject {
+  try {
+    return checkSubject(subject, at);
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    errors.push(...(err.extras.errors ?? []));
+    return subject;
+  }
+}
