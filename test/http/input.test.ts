@@ -200,6 +200,30 @@ t.test(
       );
       t.notMatch(r.text, outOfRange);
     }
+    const concern = {
+      to: CSC,
+      child: { type: 'child', nhsNumber: NHS, dateOfBirth: '9999-12-31' },
+      categories: ['neglect'],
+      summary: 'Attended with untreated injuries.',
+      urgency: 'standard',
+      consent: { status: 'not_sought', reason: 'Seeking consent could place the child at risk.' },
+      referrerContact: { phone: '01234 567890' },
+    };
+    const others: Array<[string, string, string, unknown, string]> = [
+      [GP, 'gp', '/v1/concerns', concern, '/child/dateOfBirth'],
+      [
+        POLICE,
+        'police_officer',
+        '/v1/flags/search',
+        { subject: { type: 'child', nhsNumber: '0000000000' }, purpose: 's47_enquiry' },
+        '/subject/nhsNumber',
+      ],
+    ];
+    for (const [agency, role, path, body, field] of others) {
+      const r = await gw.call(agency, role, 'POST', path, body);
+      expectInvalid(t, r, field);
+      t.notMatch(r.text, /0000000000|9999-12-31/, `${path}: no value echoed`);
+    }
     for (const path of [
       `/v1/audit?nhsNumber=${outOfRange}`,
       '/v1/audit/subject-report?nhsNumber=0000000000',
