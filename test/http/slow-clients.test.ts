@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
+import { Redis } from 'ioredis';
 import t from 'tap';
 import { makeCerts, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import type { ClientCredentials } from '../helpers/https.js';
@@ -28,11 +29,18 @@ const SHORT = {
 /** Every slow connection must be closed by the gateway within this: several times the longest timeout. */
 const BOUND_MS = 15_000;
 
+const RUN = `slow-${randomBytes(4).toString('hex')}`;
+let gateways = 0;
+t.teardown(async () => {
+  // The rate-limit windows these connections' failed authentications opened.
+  const redis = new Redis('redis://127.0.0.1:6379');
+  const keys = await redis.keys(`sgw:rl:${RUN}-*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
 const startGateway = (env: Record<string, string> = {}) =>
-  startTestGateway(t, {
-    certsDir,
-    env: { ...SHORT, SGW_GATEWAY_ID: `slow-${randomBytes(4).toString('hex')}`, ...env },
-  });
+  startTestGateway(t, { certsDir, env: { ...SHORT, SGW_GATEWAY_ID: `${RUN}-${++gateways}`, ...env } });
 
 interface Outcome {
   /** ms from connecting until the gateway closed the connection; Infinity when it had not by BOUND_MS. */
