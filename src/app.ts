@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import { consentRoutes } from './consent/index.js';
 import { committedTexts, concernRoutes, flagRoutes, inboxRoutes, requestRoutes } from './exchange/index.js';
+import { registerBodyGuards } from './http/body.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -16,6 +17,7 @@ import {
 import { registerRateLimits } from './http/rate-limit.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { secureContextOptions, type TlsMaterial } from './http/tls.js';
+import { registerValidation } from './http/validation.js';
 import { registerIdentityWall } from './identity/index.js';
 import { type Ledger, ledgerRoutes } from './ledger/index.js';
 import { type PolicySource, policyRoutes } from './policy/index.js';
@@ -24,6 +26,7 @@ import { registryRoutes } from './registry/routes.js';
 import type { Db } from './store/index.js';
 
 export const BODY_LIMIT = 256 * 1024;
+const CONNECTIONS_CHECK_MS = 1000;
 
 export interface AppDeps {
   config: Config;
@@ -47,6 +50,7 @@ export interface AppDeps {
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  const limits = config.http;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(config.logLevel) }),
     genReqId: genRequestId,
@@ -54,9 +58,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     bodyLimit: BODY_LIMIT,
-    ajv: {
-      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
-    },
+    // Node measures these on the connection; Fastify's defaults leave the request unbounded.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    // A HEAD of a /v1 read would run its handler (and ledger a view) to show nothing: no HEAD routes, but
+    // where a route asks for one (/health/*, for load balancers).
+    exposeHeadRoutes: false,
     ...(deps.tls
       ? {
           https: {
@@ -64,23 +72,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             requestCert: true,
             // The wall checks the certificate per request (revocation, suspension); /health/* needs none.
             rejectUnauthorized: false,
+            handshakeTimeout: limits.handshakeTimeoutMs,
+            headersTimeout: limits.headersTimeoutMs,
+            requestTimeout: limits.requestTimeoutMs,
+            // How often Node looks for requests past their timeouts (its default is every 30 s).
+            connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
           },
         }
       : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.server.maxConnections = limits.maxConnections;
   registerSecurityHeaders(app);
   registerProblemHandling(app);
+  registerValidation(app);
+  registerBodyGuards(app, {
+    minBytesPerSecond: limits.bodyMinBytesPerSecond,
+    graceMs: limits.bodyRateGraceMs,
+  });
   // Before every route, so that each one is in the document.
   await registerOpenApi(app);
   // JSON only: anything else is 415.
   app.removeContentTypeParser('text/plain');
 
-  const applyRateLimits = await registerRateLimits(app, deps.redis, config.rateLimits, config.gatewayId);
+  const rateLimits = await registerRateLimits(app, deps.redis, config.rateLimits, config.gatewayId);
   await registerIdentityWall(app, {
     registry: deps.registry,
     gatewayId: config.gatewayId,
-    afterAuthentication: applyRateLimits,
+    afterAuthentication: (request) => rateLimits.practitioner(request),
+    onAuthenticationFailure: (request, key) => rateLimits.authFailure(request, key),
   });
 
   const { ledger, policies, registry } = deps;
@@ -119,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ledger,
     policyVersion: () => policies.current().version,
     texts: committedTexts,
+    readWaitMs: config.auditReadWaitMs,
   });
   return app;
 }

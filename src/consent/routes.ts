@@ -6,7 +6,7 @@ import { DateOrDateTime, isUuid, stringEnum } from '../http/schema.js';
 import {
   checkSubjectInto,
   identifiersOf,
-  isValidNhsNumber,
+  nhsNumberProblem,
   normaliseNhsNumber,
   SubjectSchema,
 } from '../http/subject.js';
@@ -247,14 +247,8 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
       let by: { nhsNumber: string } | { pncId: string };
       if (q.nhsNumber !== undefined) {
         const nhsNumber = normaliseNhsNumber(q.nhsNumber);
-        if (!isValidNhsNumber(nhsNumber)) {
-          throw invalid([
-            {
-              path: 'querystring:/nhsNumber',
-              message: 'must be 10 digits with a valid modulus-11 check digit',
-            },
-          ]);
-        }
+        const problem = nhsNumberProblem(nhsNumber);
+        if (problem) throw invalid([{ path: 'querystring:/nhsNumber', message: problem }]);
         by = { nhsNumber };
       } else {
         by = { pncId: (q.pncId as string).toUpperCase() };

@@ -33,13 +33,14 @@ const CheckSchema = Type.Union([Type.Literal('up'), Type.Literal('down')]);
 export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Promise<void> {
   app.get(
     '/health/live',
-    { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    { exposeHeadRoute: true, schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
     async () => ({ status: 'ok' as const }),
   );
 
   app.get(
     '/health/ready',
     {
+      exposeHeadRoute: true,
       schema: {
         response: {
           '2xx': Type.Object({
