@@ -4,6 +4,7 @@ import { requestsMigration } from './003_requests.js';
 import { ledgerReasonMigration } from './004_ledger_reason.js';
 import { ledgerQueueGuardMigration } from './005_ledger_queue_guard.js';
 import { ledgerPartiesInboxMigration } from './006_ledger_parties_inbox.js';
+import { notificationsMigration } from './007_notifications.js';
 
 /** A numbered schema change. Ids run 1, 2, 3… without gaps; a released migration is never edited. */
 export interface Migration {
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ledgerReasonMigration,
   ledgerQueueGuardMigration,
   ledgerPartiesInboxMigration,
+  notificationsMigration,
 ];
