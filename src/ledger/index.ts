@@ -5,14 +5,17 @@
 export {
   type AppendResult,
   appendRecord,
+  type InboxItemInput,
   type LedgerEntryInput,
   LedgerInputError,
   LedgerWriteError,
   type OutboxEventInput,
   recordedTransaction,
+  recordInboxItem,
 } from './append.js';
 export { type Checkpoint, checkpointText, keyIdOf } from './checkpoint.js';
 export type { LedgerEntry } from './entry.js';
+export { registerLedgerMetrics } from './metrics.js';
 export type { ConsistencyProof, InclusionProof, PublishedKey } from './queries.js';
 export { type LedgerRoutesOptions, ledgerRoutes } from './routes.js';
 export {
