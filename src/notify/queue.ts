@@ -1,0 +1,90 @@
+import { type JobsOptions, Queue } from 'bullmq';
+import type { NotifyEvent } from './event.js';
+
+/** The queue of webhook deliveries; its keys live under the prefix below. */
+export const WEBHOOK_QUEUE = 'webhooks';
+
+/**
+ * Every BullMQ key of a deployment starts with its gateway id (SGW_GATEWAY_ID), so that two deployments
+ * sharing one Redis never take each other's jobs.
+ */
+export function queuePrefix(gatewayId: string): string {
+  return `sgw:${gatewayId}`;
+}
+
+/** The BullMQ job id of an event: its own id, and a suffix for each replay of a dead letter. */
+export function jobIdOf(eventId: string, replays: number): string {
+  return replays === 0 ? eventId : `${eventId}-replay-${replays}`;
+}
+
+/** An outbox row as the relay hands it over. */
+export interface RelayedEvent extends NotifyEvent {
+  replays: number;
+}
+
+export interface NotifyQueue {
+  /** Resolves once Redis holds every job (an event already queued under its job id is not added twice). */
+  enqueue(events: readonly RelayedEvent[]): Promise<void>;
+  /** Jobs by state (waiting, active, delayed, completed, failed…). */
+  counts(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+export interface QueueSettings {
+  redisUrl: string;
+  gatewayId: string;
+  maxAttempts: number;
+  onError?: (err: Error) => void;
+}
+
+/** Completed jobs stay a day, so that an event relayed twice (a relay dying between its steps) is not sent twice. */
+const KEEP_COMPLETED = { age: 24 * 3600, count: 100_000 };
+/** Dead letters are in the database; failed jobs stay a week for an operator's look in Redis. */
+const KEEP_FAILED = { age: 7 * 24 * 3600, count: 100_000 };
+
+export function jobOptions(eventId: string, replays: number, maxAttempts: number): JobsOptions {
+  return {
+    jobId: jobIdOf(eventId, replays),
+    attempts: maxAttempts,
+    backoff: { type: 'webhook' },
+    removeOnComplete: KEEP_COMPLETED,
+    removeOnFail: KEEP_FAILED,
+  };
+}
+
+/**
+ * The producer side, used by the relay. Its connection does not queue commands while Redis is away
+ * (enableOfflineQueue: false): an add fails at once and the relay tries again later, its rows unmarked.
+ */
+export function openQueue(settings: QueueSettings): NotifyQueue {
+  const queue = new Queue<NotifyEvent>(WEBHOOK_QUEUE, {
+    connection: {
+      url: settings.redisUrl,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      retryStrategy: (times: number) => Math.min(times * 250, 2000),
+    },
+    prefix: queuePrefix(settings.gatewayId),
+  });
+  // Without a listener an 'error' event would end the process; readiness and the relay report the outage.
+  queue.on('error', (err) => settings.onError?.(err));
+  return {
+    async enqueue(events) {
+      if (events.length === 0) return;
+      await queue.addBulk(
+        events.map((e) => ({
+          name: e.type,
+          data: { id: e.id, agency: e.agency, type: e.type, occurredAt: e.occurredAt, data: e.data },
+          opts: jobOptions(e.id, e.replays, settings.maxAttempts),
+        })),
+      );
+    },
+    async counts() {
+      return queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+    },
+    async close() {
+      await queue.close();
+    },
+  };
+}
