@@ -6,7 +6,15 @@ import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
 import { startOverdueSweep } from './exchange/index.js';
 import { loggerOptions } from './http/logging.js';
-import { createLedger, type Ledger } from './ledger/index.js';
+import { createMetricsRegistry, type MetricsServer, startMetricsServer } from './http/metrics.js';
+import { createLedger, type Ledger, registerLedgerMetrics } from './ledger/index.js';
+import {
+  type Notifications,
+  outboxBacklog,
+  readWebhookCa,
+  registerNotifyMetrics,
+  startNotifications,
+} from './notify/index.js';
 import { PolicyStore } from './policy/index.js';
 import { certPaths, initCa, RegistryView } from './registry/index.js';
 import { type Db, openRedis, openStore, redisSettled } from './store/index.js';
@@ -17,7 +25,16 @@ export interface RunningGateway {
   /** For operations and tests: flush the ledger, read the record. */
   ledger: Ledger;
   db: Db;
+  notifications: Notifications;
+  /** The metrics listener's base URL, when METRICS_PORT is set. */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
+}
+
+export interface StartOptions {
+  init?: boolean;
+  /** Tests: fault injection and a faster poll for the outbox relay. */
+  relay?: { intervalMs?: number; afterEnqueue?: () => Promise<void> };
 }
 
 function readTls(certsDir: string) {
@@ -30,12 +47,13 @@ function readTls(certsDir: string) {
 }
 
 /** Starts one gateway process: store, registry, app, listen; everything it opened is closed by close(). */
-export async function startGateway(config: Config, opts: { init?: boolean } = {}): Promise<RunningGateway> {
+export async function startGateway(config: Config, opts: StartOptions = {}): Promise<RunningGateway> {
   const p = certPaths(config.certsDir);
   if (!existsSync(p.caCert)) {
     if (!opts.init) throw new Error(`no CA in ${config.certsDir}: run "sgw ca init" first`);
     initCa(config.certsDir);
   }
+  const webhookCa = readWebhookCa(config.webhooks.caFile);
   const logger = pino(loggerOptions(config.logLevel));
   // A refused bundle stops start-up (PolicyBundleError lists every error with its file and line).
   const policies = await PolicyStore.open(config.policiesDir, { logger });
@@ -49,6 +67,15 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
   }
   const redis = openRedis(config.redisUrl);
   const ledger = createLedger({ db, certsDir: config.certsDir, gatewayId: config.gatewayId, logger });
+  const metrics = config.metrics ? createMetricsRegistry() : undefined;
+  let notifications: Notifications | undefined;
+  const notifyMetrics = metrics
+    ? registerNotifyMetrics(metrics, {
+        db,
+        queueCounts: () => notifications?.queueCounts() ?? Promise.reject(new Error('not started')),
+      })
+    : undefined;
+  if (metrics) registerLedgerMetrics(metrics, db);
   let app: FastifyInstance;
   try {
     // Redis is optional (rate limits fall back to this process), but when it is there, count in it from
@@ -64,6 +91,8 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
       ledger,
       logger,
       tls: readTls(config.certsDir),
+      ...(metrics ? { metrics } : {}),
+      outbox: () => outboxBacklog(db),
     });
   } catch (err) {
     await ledger.stop();
@@ -83,14 +112,28 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
   });
   registry.start();
   const overdue = startOverdueSweep({ db, ledger, logger });
+  const started = startNotifications({
+    config,
+    db,
+    agency: (id) => registry.agency(id),
+    redisUp: () => redis.status === 'ready',
+    logger,
+    extraCa: webhookCa,
+    ...(notifyMetrics ? { metrics: notifyMetrics } : {}),
+    ...(opts.relay ? { relay: opts.relay } : {}),
+  });
+  notifications = started;
+  let metricsServer: MetricsServer | undefined;
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       registry.stop();
       policies.close();
+      await metricsServer?.close();
       await app.close();
       await overdue.stop();
+      await started.close();
       await ledger.stop();
       redis.disconnect();
       await db.close();
@@ -99,6 +142,11 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
   };
   try {
     await app.listen({ port: config.port, host: config.host });
+    if (metrics && config.metrics) {
+      metricsServer = await startMetricsServer(metrics, config.metrics, (err) =>
+        app.log.error({ err }, 'metrics scrape failed'),
+      );
+    }
   } catch (err) {
     await close();
     throw err;
@@ -106,7 +154,15 @@ export async function startGateway(config: Config, opts: { init?: boolean } = {}
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return { app, url: `https://${host}:${port}`, ledger, db, close };
+  return {
+    app,
+    url: `https://${host}:${port}`,
+    ledger,
+    db,
+    notifications: started,
+    metricsUrl: metricsServer?.url,
+    close,
+  };
 }
 
 /** Drains in-flight requests and closes pools on SIGTERM / SIGINT. */

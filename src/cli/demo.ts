@@ -246,6 +246,10 @@ export async function demoCommand(args: string[], config: Config, io: CliIo): Pr
       dataDir,
       certsDir,
       logLevel: demoLogLevel(config.logLevel),
+      // Its own queue prefix on a shared Redis: a running gateway's worker must not take the demo's
+      // webhook jobs (nor the demo's worker a running gateway's), and no metrics listener.
+      gatewayId: `demo-${path.basename(workspace).slice(-6).toLowerCase()}`,
+      metrics: undefined,
     };
     gateway = await startGateway(demoConfig);
     const url = gateway.url;
@@ -271,7 +275,7 @@ export async function demoCommand(args: string[], config: Config, io: CliIo): Pr
           role: who.role,
           name: who.name,
           ttlSeconds: 600,
-          audience: config.gatewayId,
+          audience: demoConfig.gatewayId,
         });
         tokens.set(who, token);
       }
@@ -473,7 +477,7 @@ export async function demoCommand(args: string[], config: Config, io: CliIo): Pr
         );
         expect(key !== undefined, `no published key ${checkpoint.keyId}`);
         // The signed text of contract section 11, rebuilt here as any outside verifier would.
-        const text = `sgw-checkpoint\n${config.gatewayId}\n${checkpoint.treeSize}\n${checkpoint.rootHash}\n${checkpoint.timestamp}\n`;
+        const text = `sgw-checkpoint\n${demoConfig.gatewayId}\n${checkpoint.treeSize}\n${checkpoint.rootHash}\n${checkpoint.timestamp}\n`;
         const valid = verify(
           null,
           Buffer.from(text, 'utf8'),
