@@ -78,7 +78,7 @@ export function parseWebhookUrl(text: string, policy: UrlPolicy): URL {
 
 export type Resolver = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
 
-const systemResolver: Resolver = (hostname) => lookup(hostname, { all: true, verbatim: true });
+const systemResolver: Resolver = (hostname) => lookup(hostname, { all: true, verbatim: false });
 
 /**
  * Resolves the URL's host once and checks every address it gives: any refused address refuses the URL
