@@ -3,7 +3,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '../../src/config/index.js';
-import { type RunningGateway, startGateway } from '../../src/main.js';
+import { type RunningGateway, type StartOptions, startGateway } from '../../src/main.js';
 import { addAgency, certPaths, initCa, mintToken } from '../../src/registry/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { type ClientCredentials, type HttpResult, httpsRequest, type RequestOptions } from './https.js';
@@ -25,6 +25,8 @@ export interface TestGatewayOptions {
   env?: Record<string, string>;
   /** Reuse an initialised certs directory instead of making a new CA. */
   certsDir?: string;
+  /** Passed to startGateway (e.g. the outbox relay's fault injection). */
+  start?: StartOptions;
 }
 
 export interface TestGateway {
@@ -72,7 +74,7 @@ export async function startTestGateway(t: Teardown, opts: TestGatewayOptions = {
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(opts.env ?? {}),
   });
-  const gateway = await startGateway(config);
+  const gateway = await startGateway(config, opts.start);
   const ca = readFileSync(certPaths(certsDir).caCert, 'utf8');
   const agents: https.Agent[] = [];
 
