@@ -98,9 +98,11 @@ export function startNotifications(opts: NotificationsOptions): Notifications {
     backlog: () => outboxBacklog(db),
     queueCounts: () => queue.counts(),
     async close() {
-      await relay.stop();
-      await worker.close();
-      await queue.close();
+      // Best effort, each step whatever the one before did: a gateway closing must close everything.
+      const quietly = (what: string) => (err: unknown) => logger.warn({ err }, `closing the ${what} failed`);
+      await relay.stop().catch(quietly('outbox relay'));
+      await worker.close().catch(quietly('webhook worker'));
+      await queue.close().catch(quietly('webhook queue'));
     },
   };
 }

@@ -53,14 +53,15 @@ export function jobOptions(eventId: string, replays: number, maxAttempts: number
 }
 
 /**
- * The producer side, used by the relay. Its connection does not queue commands while Redis is away
- * (enableOfflineQueue: false): an add fails at once and the relay tries again later, its rows unmarked.
+ * The producer side, used by the relay, which adds nothing while Redis is down (its redisUp check) and
+ * bounds an add in flight when Redis goes away by a timeout; a command gives up after one reconnection
+ * attempt. (Not enableOfflineQueue: false: BullMQ's close sends QUIT, which that setting makes throw
+ * while Redis is away, leaving the connection open.)
  */
 export function openQueue(settings: QueueSettings): NotifyQueue {
   const queue = new Queue<NotifyEvent>(WEBHOOK_QUEUE, {
     connection: {
       url: settings.redisUrl,
-      enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
       retryStrategy: (times: number) => Math.min(times * 250, 2000),

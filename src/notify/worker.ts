@@ -146,7 +146,12 @@ export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   };
 
   const worker = new Worker<NotifyEvent, DeliveryResult>(WEBHOOK_QUEUE, processJob, {
-    connection: { url: opts.redisUrl, maxRetriesPerRequest: null },
+    // Reconnects within 2 s of Redis coming back (BullMQ's own default backs off to 20 s).
+    connection: {
+      url: opts.redisUrl,
+      maxRetriesPerRequest: null,
+      retryStrategy: (times: number) => Math.min(times * 250, 2000),
+    },
     prefix: queuePrefix(opts.gatewayId),
     concurrency: opts.concurrency ?? 8,
     // A gateway that dies mid-delivery leaves a stalled job: it is tried again, not failed unrecorded.
