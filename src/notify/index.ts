@@ -79,6 +79,11 @@ export function startNotifications(opts: NotificationsOptions): Notifications {
     db,
     queue,
     redisUp: opts.redisUp,
+    hasWebhook: (agency) => {
+      const a = opts.agency(agency);
+      return a?.status === 'active' && a.webhookUrl !== undefined;
+    },
+    ...(opts.metrics ? { onSkipped: (agency: string) => opts.metrics?.delivery(agency, 'no_webhook') } : {}),
     logger,
     ...(opts.relay?.intervalMs !== undefined ? { intervalMs: opts.relay.intervalMs } : {}),
     ...(opts.relay?.afterEnqueue ? { afterEnqueue: opts.relay.afterEnqueue } : {}),

@@ -12,6 +12,13 @@ export interface RelayOptions {
   queue: Pick<NotifyQueue, 'enqueue'>;
   /** Whether Redis answers now: while it does not, the relay leaves the outbox alone. */
   redisUp: () => boolean;
+  /**
+   * Whether the agency has a webhook to nudge now. Events of agencies without one are marked relayed
+   * without a job: they are in the agency's inbox, the source of truth, and Redis holds nothing for them.
+   */
+  hasWebhook: (agency: string) => boolean;
+  /** Told of each event relayed without a job (metrics). */
+  onSkipped?: (agency: string) => void;
   logger: RelayLogger;
   intervalMs?: number;
   batchSize?: number;
@@ -40,7 +47,8 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 /**
  * Stage 2 of outbox → relay → deliver → dead letter (docs/notifications.md). Each round, in one
  * database transaction: take the oldest unrelayed rows (one relay at a time, by advisory lock), hand
- * them to the queue, and only once the queue acknowledged them mark them relayed. A relay that dies in
+ * those of agencies with a webhook to the queue, and only once the queue acknowledged them mark the
+ * rows relayed. A relay that dies in
  * between leaves them unmarked and they are handed over again; the queue knows them by job id and does
  * not add them twice while it still holds them. Nothing here runs on the request path.
  */
@@ -57,12 +65,14 @@ export function startRelay(opts: RelayOptions): Relay {
     opts.db.transaction(async (tx) => {
       const events = await takeUnrelayed(tx, batchSize);
       if (events.length === 0) return 0;
-      await withTimeout(opts.queue.enqueue(events), enqueueTimeoutMs);
+      const jobs = events.filter((e) => opts.hasWebhook(e.agency));
+      if (jobs.length > 0) await withTimeout(opts.queue.enqueue(jobs), enqueueTimeoutMs);
       await opts.afterEnqueue?.();
       await markRelayed(
         tx,
         events.map((e) => e.rowId),
       );
+      for (const e of events) if (!jobs.includes(e)) opts.onSkipped?.(e.agency);
       return events.length;
     });
 

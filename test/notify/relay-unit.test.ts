@@ -58,12 +58,15 @@ for (const backend of ['postgres', 'pglite'] as const) {
   t.test(`${backend}: order, marking after the acknowledgement, and failures`, async (t) => {
     const db = await openDb(t, backend);
     const handed: RelayedEvent[][] = [];
+    const skipped: string[] = [];
     let up = false;
     let fail: 'no' | 'reject' | 'hang' = 'no';
     const relay = startRelay({
       db,
       logger: silent,
       redisUp: () => up,
+      hasWebhook: (agency) => agency !== 'c',
+      onSkipped: (agency) => skipped.push(agency),
       intervalMs: 3_600_000,
       batchSize: 3,
       enqueueTimeoutMs: 300,
@@ -98,13 +101,18 @@ for (const backend of ['postgres', 'pglite'] as const) {
     t.equal(await relay.drain(), 7, 'all seven relayed once the queue answers');
     t.same(
       handed.map((b) => b.length),
-      [3, 3, 1],
-      'in batches',
+      [3, 2],
+      'in batches of three rows, jobs only for agencies with a webhook',
     );
     t.same(
       handed.flat().map((e) => e.id),
-      ids,
+      ids.filter((_, i) => i !== 3 && i !== 6),
       'in outbox order, across batches',
+    );
+    t.same(
+      skipped,
+      ['c', 'c'],
+      'agency c has no webhook: its events are only in its inbox, marked without a job',
     );
     t.match(handed.flat()[0], { id: ids[0], agency: 'a', type: 'test.event', data: { n: 1 }, replays: 0 });
     t.ok(!Number.isNaN(Date.parse(handed.flat()[0]?.occurredAt ?? '')), 'occurredAt is a time');
