@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Config } from './config/index.js';
 import { consentRoutes } from './consent/index.js';
-import { requestRoutes } from './exchange/index.js';
+import { committedTexts, concernRoutes, inboxRoutes, requestRoutes } from './exchange/index.js';
 import { healthRoutes, type OutboxState } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
 import { registerHttpMetrics } from './http/metrics.js';
@@ -45,6 +45,8 @@ export interface AppDeps {
   outbox?: () => Promise<OutboxState>;
   /** Without it the app serves plain HTTP, which only app.inject() tests use: /v1 then always says 401. */
   tls?: TlsMaterial;
+  /** The clock concerns keep their deadlines by; tests set it to the day they check. */
+  now?: () => Date;
 }
 
 /**
@@ -108,10 +110,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registry,
     defaultRespondWorkingDays: config.defaultRespondWorkingDays,
   });
+  await app.register(concernRoutes, {
+    db: deps.db,
+    ledger,
+    policies,
+    registry,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  await app.register(inboxRoutes, { db: deps.db });
   await app.register(ledgerRoutes, {
     prefix: '/v1',
     ledger,
     policyVersion: () => policies.current().version,
+    texts: committedTexts,
   });
   return app;
 }

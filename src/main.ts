@@ -31,12 +31,6 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export interface StartOptions {
-  init?: boolean;
-  /** Tests: fault injection and a faster poll for the outbox relay. */
-  relay?: { intervalMs?: number; afterEnqueue?: () => Promise<void> };
-}
-
 function readTls(certsDir: string) {
   const p = certPaths(certsDir);
   return {
@@ -44,6 +38,15 @@ function readTls(certsDir: string) {
     cert: readFileSync(p.serverCert, 'utf8'),
     ca: readFileSync(p.caCert, 'utf8'),
   };
+}
+
+export interface StartOptions {
+  /** Create the CA first when there is none. */
+  init?: boolean;
+  /** The clock deadlines are kept by (concerns and their overdue sweep); tests set it. */
+  now?: () => Date;
+  /** Tests: fault injection and a faster poll for the outbox relay. */
+  relay?: { intervalMs?: number; afterEnqueue?: () => Promise<void> };
 }
 
 /** Starts one gateway process: store, registry, app, listen; everything it opened is closed by close(). */
@@ -93,6 +96,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
       tls: readTls(config.certsDir),
       ...(metrics ? { metrics } : {}),
       outbox: () => outboxBacklog(db),
+      ...(opts.now ? { now: opts.now } : {}),
     });
   } catch (err) {
     await ledger.stop();
@@ -111,7 +115,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     }
   });
   registry.start();
-  const overdue = startOverdueSweep({ db, ledger, logger });
+  const overdue = startOverdueSweep({ db, ledger, logger, ...(opts.now ? { now: opts.now } : {}) });
   const started = startNotifications({
     config,
     db,

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { isUuid } from '../http/schema.js';
 import type { Subject } from '../http/subject.js';
 import type { Queryable } from '../store/index.js';
 
@@ -140,58 +139,89 @@ export async function withdrawConsent(
 }
 
 export interface ConsentQuery {
-  nhsNumber?: string;
-  pncId?: string;
+  /** The request's subject (normalised by checkSubject). */
+  subject: Subject;
   purpose: string;
+  requesterAgency: string;
   holderAgency: string;
   categories: readonly string[];
   at: Date;
-  /** A specific record the requester names; when given, only it can cover. */
-  consentId?: string;
 }
 
+/** A consent record that applies to a request, as far as a decision needs it. */
+export interface ApplicableConsent {
+  id: string;
+  status: ConsentStatus;
+  recordedAt: string;
+}
+
+/** For one category: the most recent applicable record, which decides; none when no record applies. */
 export interface CategoryConsent {
-  /** An active `given` record covers subject + purpose + holder + category. */
-  givenId?: string;
-  /** An active `refused` record covers it. */
-  refusedId?: string;
+  record?: ApplicableConsent;
 }
 
 /**
- * Which active consent records cover each category. Only exact identifiers match: a consent is never
- * applied to a child found by name and date of birth, who may be another child.
+ * Whether a record and a request are about the same person (contract section 8): the same kind of
+ * subject, no identifier both carry differs, and an NHS number or PNC id agrees. Names are not compared:
+ * spellings vary, and a strong identifier has to agree anyway.
+ */
+export function samePerson(record: Subject, request: Subject): boolean {
+  if (record.type !== request.type) return false;
+  for (const key of ['nhsNumber', 'pncId', 'dateOfBirth', 'expectedDeliveryDate'] as const) {
+    const a = record[key];
+    const b = request[key];
+    if (a !== undefined && b !== undefined && a !== b) return false;
+  }
+  return (
+    (record.nhsNumber !== undefined && record.nhsNumber === request.nhsNumber) ||
+    (record.pncId !== undefined && record.pncId === request.pncId)
+  );
+}
+
+/**
+ * The agencies a record concerns (as FHIR Consent's provision actors): the one that recorded it and the
+ * ones it names; every agency when it names none.
+ */
+export function partiesOf(r: Pick<ConsentRecord, 'recordedBy' | 'agencies'>): string[] | '*' {
+  return r.agencies ? [...new Set([r.recordedBy.agency, ...r.agencies])] : '*';
+}
+
+export function isParty(r: Pick<ConsentRecord, 'recordedBy' | 'agencies'>, agency: string): boolean {
+  const parties = partiesOf(r);
+  return parties === '*' || parties.includes(agency);
+}
+
+/**
+ * Which consent record decides each category of a request: of the records in force that are about the
+ * same person, cover the purpose and the category, and concern the sharing between the requester and
+ * the holder (both are parties to it), the most recent. A later refusal overrides an earlier consent
+ * and vice versa; a record one of the two agencies is no party to decides nothing for them. Only exact
+ * identifiers find records: a consent is never applied to a subject known by name and date of birth only.
  */
 export async function consentCoverage(tx: Queryable, q: ConsentQuery): Promise<Map<string, CategoryConsent>> {
   const result = new Map<string, CategoryConsent>(q.categories.map((c) => [c, {}]));
-  if (!q.nhsNumber && !q.pncId) return result;
-  // A named record that cannot exist covers nothing (and must not reach the uuid cast, which would throw).
-  if (q.consentId !== undefined && !isUuid(q.consentId)) return result;
+  const { nhsNumber, pncId } = q.subject;
+  if (!nhsNumber && !pncId) return result;
   const rows = await tx.query<ConsentRow>(
     `SELECT * FROM consents
       WHERE (($1::text IS NOT NULL AND nhs_number = $1) OR ($2::text IS NOT NULL AND pnc_id = $2))
         AND withdrawn_at IS NULL
         AND valid_from <= $3 AND (valid_to IS NULL OR valid_to > $3)
         AND $4 = ANY (purposes)
-        AND (agencies IS NULL OR $5 = ANY (agencies))
-        AND ($6::uuid IS NULL OR id = $6::uuid)
       ORDER BY recorded_at DESC, id`,
-    [
-      q.nhsNumber ?? null,
-      q.pncId ?? null,
-      q.at.toISOString(),
-      q.purpose,
-      q.holderAgency,
-      q.consentId ?? null,
-    ],
+    [nhsNumber ?? null, pncId ?? null, q.at.toISOString(), q.purpose],
   );
-  for (const row of rows) {
-    for (const category of q.categories) {
-      if (row.categories && !row.categories.includes(category)) continue;
-      const entry = result.get(category);
-      // The most recent record decides: a later refusal overrides an earlier consent, and vice versa.
-      if (!entry || entry.givenId || entry.refusedId) continue;
-      if (row.status === 'given') entry.givenId = row.id;
-      else entry.refusedId = row.id;
+  const applicable = rows
+    .map(toRecord)
+    .filter(
+      (r) => samePerson(r.subject, q.subject) && isParty(r, q.requesterAgency) && isParty(r, q.holderAgency),
+    );
+  for (const category of q.categories) {
+    const decides = applicable.find((r) => !r.categories || r.categories.includes(category));
+    if (decides) {
+      result.set(category, {
+        record: { id: decides.id, status: decides.status, recordedAt: decides.recordedAt },
+      });
     }
   }
   return result;

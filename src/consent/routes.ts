@@ -20,7 +20,15 @@ import {
 import { CATEGORY_NAMES, type PolicySource, PURPOSES } from '../policy/index.js';
 import type { RegistryView } from '../registry/index.js';
 import type { Db } from '../store/index.js';
-import { type ConsentRecord, findConsent, insertConsent, listConsents, withdrawConsent } from './records.js';
+import {
+  type ConsentRecord,
+  findConsent,
+  insertConsent,
+  isParty,
+  listConsents,
+  partiesOf,
+  withdrawConsent,
+} from './records.js';
 
 export interface ConsentRoutesOptions {
   db: Db;
@@ -139,11 +147,19 @@ const invalid = (errors: FieldError[]) =>
   new AppError('validation_failed', 'The request is not valid.', { errors });
 
 /**
- * Whose business a consent is: the agency that recorded it, the agencies it names, or every agency when
- * it names none (it then governs sharing by any of them).
+ * The parties of a record other than the actor, as its ledger entries name them so that every party's
+ * auditor sees them: `counterparts` lists them all; `counterpart` is the recorder when another party
+ * acts, or the one agency a recorder named. A record that names no agency concerns every agency, but its
+ * entries do not name them all (every consent would stand in every auditor's trail): the recorder's
+ * auditor sees it, and an agency it decides for sees its id on the entries of that decision.
  */
-function concerns(r: ConsentRecord, agency: string): boolean {
-  return r.recordedBy.agency === agency || !r.agencies || r.agencies.includes(agency);
+function partiesBesides(r: Pick<ConsentRecord, 'recordedBy' | 'agencies'>, actor: string) {
+  const parties = partiesOf(r);
+  const others = parties === '*' ? [] : parties.filter((a) => a !== actor);
+  if (parties === '*' && r.recordedBy.agency !== actor) others.push(r.recordedBy.agency);
+  const counterpart =
+    r.recordedBy.agency !== actor ? r.recordedBy.agency : others.length === 1 ? others[0] : undefined;
+  return { ...(counterpart ? { counterpart } : {}), ...(others.length > 0 ? { counterparts: others } : {}) };
 }
 
 /** A record as the agencies it concerns see it (the subject as checkSubject normalised it on the way in). */
@@ -223,9 +239,15 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
           evidence: body.evidence,
           recordedBy: { agency: me.agency, sub: me.sub },
         });
+        const parties = partiesBesides(
+          { recordedBy: { agency: me.agency }, ...(body.agencies ? { agencies: body.agencies } : {}) },
+          me.agency,
+        );
         const entries: LedgerEntryInput[] = body.purposes.map((purpose) => ({
           action: 'consent.recorded',
           actor: actorOf(me),
+          ...parties,
+          consentId,
           subject: identifiersOf(subject),
           purpose,
           consent: body.status,
@@ -268,7 +290,7 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
       }
       const policyVersion = policies.current().version;
       const records = await recordedTransaction(db, async (tx) => {
-        const found = (await listConsents(tx, by)).filter((r) => concerns(r, me.agency));
+        const found = (await listConsents(tx, by)).filter((r) => isParty(r, me.agency));
         if (found.length > 0) {
           const recorders = [...new Set(found.map((r) => r.recordedBy.agency))];
           await ledger.append(tx, {
@@ -305,7 +327,7 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
       return recordedTransaction(db, async (tx) => {
         const record = await findConsent(tx, id);
         // Only an agency the consent concerns may withdraw it; to any other it does not exist.
-        if (!record || !concerns(record, me.agency)) throw notFound();
+        if (!record || !isParty(record, me.agency)) throw notFound();
         if (record.withdrawn || !(await withdrawConsent(tx, id, request.body.reason, me.agency))) {
           throw conflict('The consent is already withdrawn.');
         }
@@ -314,7 +336,8 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
         const entries: LedgerEntryInput[] = record.purposes.map((purpose) => ({
           action: 'consent.withdrawn',
           actor: actorOf(me),
-          ...(record.recordedBy.agency !== me.agency ? { counterpart: record.recordedBy.agency } : {}),
+          ...partiesBesides(record, me.agency),
+          consentId: id,
           subject: identifiersOf(record.subject),
           purpose,
           // What the consent is now; the record keeps what it was.

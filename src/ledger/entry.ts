@@ -32,7 +32,7 @@ export interface LedgerEntry {
    * hold a practitioner's stated reason here; new entries never hold free text.
    */
   reason?: string;
-  /** Every party of a record that concerns several agencies besides the actor; `*` = every agency. */
+  /** Every party of a record that concerns several agencies, besides the actor. */
   counterparts?: string[];
   /** The consent record the entry is about, or that decided it (the most recent, when several did). */
   consentId?: string;
@@ -40,6 +40,8 @@ export interface LedgerEntry {
   consentIds?: string[];
   concernId?: string;
   flagId?: string;
+  /** A decision's outcome code (a concern's decision). */
+  outcome?: string;
   /** Field name -> hex SHA-256(salt ‖ UTF-8 text) of free text kept in the record (docs/ledger.md). */
   commitments?: Record<string, string>;
   prevHash: string;
@@ -86,6 +88,7 @@ const OPTIONAL_FIELDS = [
   ['consentIds', 'consent_ids', 'text[]'],
   ['concernId', 'concern_id', 'text'],
   ['flagId', 'flag_id', 'text'],
+  ['outcome', 'outcome', 'text'],
   ['commitments', 'commitments', 'jsonb'],
 ] as const satisfies readonly (readonly [keyof QueuedBody, string, string])[];
 

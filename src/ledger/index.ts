@@ -6,6 +6,8 @@ export {
   type AppendResult,
   appendRecord,
   type InboxItemInput,
+  type InboxKind,
+  type InboxPlacement,
   type LedgerEntryInput,
   LedgerInputError,
   LedgerWriteError,
@@ -14,10 +16,11 @@ export {
   recordInboxItem,
 } from './append.js';
 export { type Checkpoint, checkpointText, keyIdOf } from './checkpoint.js';
+export { type Committed, commitmentMatches, commitmentOf, commitText } from './commitment.js';
 export type { LedgerEntry } from './entry.js';
 export { registerLedgerMetrics } from './metrics.js';
 export type { ConsistencyProof, InclusionProof, PublishedKey } from './queries.js';
-export { type LedgerRoutesOptions, ledgerRoutes } from './routes.js';
+export { type HeldTexts, type LedgerRoutesOptions, ledgerRoutes, type TextSource } from './routes.js';
 export {
   createLedger,
   type Ledger,

@@ -125,9 +125,8 @@ export interface AuditFilter {
   limit: number;
 }
 
-/** An entry involves an agency that acts in it, is its counterpart, or is one of its parties (`*`: all). */
-const involves = (p: string) =>
-  `(actor_agency = ${p} OR counterpart = ${p} OR counterparts && ARRAY[${p}::text, '*'])`;
+/** An entry involves an agency that acts in it, is its counterpart, or is one of its parties. */
+const involves = (p: string) => `(actor_agency = ${p} OR counterpart = ${p} OR ${p} = ANY (counterparts))`;
 
 /** Filters narrow the viewer's own entries; none of them can widen past `viewer`. */
 export async function queryEntries(q: Queryable, f: AuditFilter): Promise<LedgerEntry[]> {

@@ -5,17 +5,36 @@ import { isValidNhsNumber, normaliseNhsNumber } from '../http/subject.js';
 import { ALL_ROLES, type Practitioner, practitionerOf } from '../identity/index.js';
 import type { Queryable } from '../store/db.js';
 import { recordedTransaction } from './append.js';
+import { commitmentMatches } from './commitment.js';
 import type { LedgerEntry } from './entry.js';
-import { consistencyProof, inclusionProof, listKeys, queryEntries, treeSize } from './queries.js';
+import { consistencyProof, getEntry, inclusionProof, listKeys, queryEntries, treeSize } from './queries.js';
 import { latestCheckpoint } from './sequencer.js';
 import type { Ledger } from './service.js';
 import type { SubjectIdentifiers } from './subject.js';
 import { verifyLedgerWith } from './verify.js';
 
+/** The free texts an entry commits to, as the record of its journey still holds them, and whom it is about. */
+export interface HeldTexts {
+  subject: SubjectIdentifiers | null;
+  texts: Record<string, { text: string; salt: string }>;
+}
+
+/**
+ * `viewer` is the auditor's agency: a journey may keep a text from one of the entry's parties (a CSC's
+ * own note on a concern is not the referrer's to read).
+ */
+export type TextSource = (
+  tx: Queryable,
+  entry: LedgerEntry,
+  viewer: string,
+) => Promise<HeldTexts | undefined>;
+
 export interface LedgerRoutesOptions {
   ledger: Ledger;
   /** The policy bundle version, recorded on the ledger entries these routes write themselves. */
   policyVersion?: () => string;
+  /** Where the journeys keep the texts their entries commit to (none: no text is ever shown). */
+  texts?: TextSource;
 }
 
 const Hex = Type.String({ pattern: '^[0-9a-f]{64}$' });
@@ -46,6 +65,7 @@ const EntrySchema = Type.Object({
   consentIds: Type.Optional(Type.Array(Type.String())),
   concernId: Type.Optional(Type.String()),
   flagId: Type.Optional(Type.String()),
+  outcome: Type.Optional(Type.String()),
   commitments: Type.Optional(Type.Record(Type.String(), Hex)),
   prevHash: Type.String(),
   hash: Type.String(),
@@ -98,9 +118,32 @@ const ReportItem = Type.Object({
   concernId: Type.Optional(Type.String()),
   flagId: Type.Optional(Type.String()),
   consentId: Type.Optional(Type.String()),
+  outcome: Type.Optional(Type.String()),
 });
 
 const ProofParams = Type.Object({ seq: Type.Integer({ minimum: 1 }) });
+
+const TextsReply = Type.Object({
+  seq: Type.Integer(),
+  action: Type.String(),
+  texts: Type.Array(
+    Type.Object({
+      field: Type.String(),
+      commitment: Hex,
+      /** False once the record no longer holds the text (or never did): the commitment stands alone. */
+      held: Type.Boolean(),
+      text: Type.Optional(Type.String()),
+      salt: Type.Optional(Hex),
+      /** SHA-256(salt ‖ text) equals the commitment: recomputed here, and checkable by anyone. */
+      matches: Type.Optional(Type.Boolean()),
+    }),
+  ),
+});
+
+/** Whether an entry is one an agency's auditor may see: it acts in it, is its counterpart, or a party. */
+function involves(e: LedgerEntry, agency: string): boolean {
+  return e.actor.agency === agency || e.counterpart === agency || (e.counterparts?.includes(agency) ?? false);
+}
 const ProofQuery = Type.Object(
   { treeSize: Type.Optional(Type.Integer({ minimum: 1 })) },
   { additionalProperties: false },
@@ -155,6 +198,7 @@ const reportItem = (e: LedgerEntry): Static<typeof ReportItem> => {
     concernId: e.concernId,
     flagId: e.flagId,
     consentId: e.consentId,
+    outcome: e.outcome,
   };
 };
 
@@ -264,6 +308,51 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
           afterSeq = last.seq;
         }
         return { generatedAt: new Date().toISOString(), count: items.length, entries: items };
+      });
+    },
+  );
+
+  app.get<{ Params: Static<typeof ProofParams> }>(
+    '/audit/entries/:seq/texts',
+    { config: AUDITOR, schema: { params: ProofParams, response: { 200: TextsReply } } },
+    async (request) => {
+      const me = practitionerOf(request);
+      return recordedTransaction(db, async (tx) => {
+        const entry = await getEntry(tx, request.params.seq);
+        if (!entry || !involves(entry, me.agency)) throw new AppError('not_found', 'No such entry.');
+        const commitments = entry.commitments ?? {};
+        const held =
+          Object.keys(commitments).length > 0 ? await opts.texts?.(tx, entry, me.agency) : undefined;
+        const texts = Object.entries(commitments).map(([field, commitment]) => {
+          const t = held?.texts[field];
+          if (!t) return { field, commitment, held: false };
+          return {
+            field,
+            commitment,
+            held: true,
+            ...t,
+            matches: commitmentMatches(t.text, t.salt, commitment),
+          };
+        });
+        // Free text may name a person: an auditor reading it is watched like any other reader.
+        if (texts.some((t) => t.held)) {
+          await ledger.append(tx, {
+            entries: [
+              {
+                action: 'audit.text_viewed',
+                actor: { agency: me.agency, sub: me.sub, role: me.role },
+                ...(entry.actor.agency !== me.agency ? { counterpart: entry.actor.agency } : {}),
+                ...(entry.requestId ? { requestId: entry.requestId } : {}),
+                ...(entry.concernId ? { concernId: entry.concernId } : {}),
+                subject: held?.subject ?? null,
+                decision: 'permit',
+                ruleIds: [],
+                policyVersion: policyVersion(),
+              },
+            ],
+          });
+        }
+        return { seq: entry.seq, action: entry.action, texts };
       });
     },
   );

@@ -11,7 +11,13 @@ import {
   registerKey,
   sequenceBatch,
 } from './sequencer.js';
-import { computeSubjectRefs, loadSubjectKey, type SubjectIdentifiers, setSubjectKey } from './subject.js';
+import {
+  computeSubjectRefs,
+  loadSubjectKey,
+  type SubjectIdentifiers,
+  setSubjectKey,
+  subjectHash,
+} from './subject.js';
 
 export interface LedgerLogger {
   info(obj: object, msg?: string): void;
@@ -48,6 +54,11 @@ export interface Ledger {
   ): Promise<AppendResult>;
   /** The keyed hashes one can search the ledger by for this subject. */
   subjectRefs(subject: SubjectIdentifiers): string[];
+  /**
+   * HMAC-SHA-256 (hex) with the subject-hashing secret of a tagged, normalised identifier: for indexes
+   * of other capabilities (the flag index) that must hold no plaintext identifier either.
+   */
+  keyedHash(normalised: string): string;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Sequences everything queued before the call and signs a checkpoint of the result. */
@@ -127,6 +138,7 @@ export function createLedger(opts: LedgerOptions): Ledger {
     signingKey,
     append: (tx, record) => appendRecord(tx, record, () => subjectKey),
     subjectRefs: (subject) => computeSubjectRefs(subjectKey, subject)?.subjectRefs ?? [],
+    keyedHash: (normalised) => subjectHash(subjectKey, normalised),
     async start() {
       if (!stopped) return;
       await db.transaction((tx) => registerKey(tx, signingKey));

@@ -47,9 +47,12 @@ const consent = (over: Partial<NewConsent> = {}): NewConsent => ({
   ...over,
 });
 
+const CHILD = { type: 'child' as const, nhsNumber: NHS };
+
 const query = (over: Partial<ConsentQuery> = {}): ConsentQuery => ({
-  nhsNumber: NHS,
+  subject: CHILD,
   purpose: 'early_help',
+  requesterAgency: 'csc-north',
   holderAgency: 'gp-riverside',
   categories: ['registration'],
   at: NOW,
@@ -63,26 +66,33 @@ async function add(db: Db, c: NewConsent, recordedAt = '2026-02-01T00:00:00Z'): 
   return id;
 }
 
-const cover = async (db: Db, q: ConsentQuery) => Object.fromEntries(await consentCoverage(db, q));
+/** Category -> "status:id" of the record that decides it, or null when none applies. */
+const cover = async (db: Db, q: ConsentQuery) =>
+  Object.fromEntries(
+    [...(await consentCoverage(db, q))].map(([c, v]) => [
+      c,
+      v.record ? `${v.record.status}:${v.record.id}` : null,
+    ]),
+  );
 
 for (const backend of ['postgres', 'pglite'] as const) {
   t.test(`consentCoverage (${backend})`, async (t) => {
     const db = await openDb(t, backend);
 
     t.test('a given record covers; nothing covers without one', async (t) => {
-      t.same(await cover(db, query()), { registration: {} }, 'no record, no cover');
+      t.same(await cover(db, query()), { registration: null }, 'no record, no cover');
       const id = await add(db, consent());
-      t.same(await cover(db, query()), { registration: { givenId: id } });
-      t.same(await cover(db, query({ purpose: 's17_assessment' })), { registration: { givenId: id } });
+      t.same(await cover(db, query()), { registration: `given:${id}` });
+      t.same(await cover(db, query({ purpose: 's17_assessment' })), { registration: `given:${id}` });
       t.same(
         await cover(db, query({ categories: ['registration', 'attendances'] })),
-        { registration: { givenId: id }, attendances: { givenId: id } },
+        { registration: `given:${id}`, attendances: `given:${id}` },
         'absent categories = every category',
       );
       t.same(
-        await cover(db, query({ holderAgency: 'police-county' })),
-        { registration: { givenId: id } },
-        'absent agencies = every agency',
+        await cover(db, query({ requesterAgency: 'csc-south', holderAgency: 'police-county' })),
+        { registration: `given:${id}` },
+        'absent agencies = every agency is a party, requester and holder alike',
       );
       await db.query('DELETE FROM consents');
     });
@@ -97,36 +107,138 @@ for (const backend of ['postgres', 'pglite'] as const) {
           validTo: '2026-06-01T00:00:00Z',
         }),
       );
-      t.same(await cover(db, query()), { registration: { givenId: id } }, 'the baseline covers');
-      t.same(await cover(db, query({ purpose: 's47_enquiry' })), { registration: {} }, 'another purpose');
+      t.same(await cover(db, query()), { registration: `given:${id}` }, 'the baseline covers');
+      t.same(await cover(db, query({ purpose: 's47_enquiry' })), { registration: null }, 'another purpose');
       t.same(
         await cover(db, query({ holderAgency: 'police-county' })),
-        { registration: {} },
-        'another holder agency',
+        { registration: null },
+        'a holder that is no party',
+      );
+      t.same(
+        await cover(db, query({ requesterAgency: 'csc-south' })),
+        { registration: null },
+        'a requester that is no party (the record concerns csc-north and gp-riverside only)',
       );
       t.same(
         await cover(db, query({ categories: ['medications', 'attendances'] })),
-        { medications: {}, attendances: { givenId: id } },
+        { medications: null, attendances: `given:${id}` },
         'another category',
       );
       t.same(
         await cover(db, query({ at: new Date('2025-12-31T23:59:59Z') })),
-        { registration: {} },
+        { registration: null },
         'not yet valid',
       );
       t.same(
         await cover(db, query({ at: new Date('2026-01-01T00:00:00Z') })),
-        { registration: { givenId: id } },
+        { registration: `given:${id}` },
         'valid from its first instant',
       );
       t.same(
         await cover(db, query({ at: new Date('2026-06-01T00:00:00Z') })),
-        { registration: {} },
+        { registration: null },
         'expired at validTo',
       );
-      t.same(await cover(db, query({ nhsNumber: OTHER_NHS })), { registration: {} }, 'another subject');
+      t.same(
+        await cover(db, query({ subject: { type: 'child', nhsNumber: OTHER_NHS } })),
+        { registration: null },
+        'another subject',
+      );
       await db.transaction((tx) => withdrawConsent(tx, id, 'Parent withdrew by phone.', 'csc-north'));
-      t.same(await cover(db, query()), { registration: {} }, 'withdrawn');
+      t.same(await cover(db, query()), { registration: null }, 'withdrawn');
+    });
+
+    t.test('a record decides only the sharing between its parties', async (t) => {
+      t.teardown(() => db.query('DELETE FROM consents'));
+      // csc-south records a refusal naming the GP: it is about csc-south's sharing with the GP only.
+      const refusal = await add(
+        db,
+        consent({
+          status: 'refused',
+          agencies: ['gp-riverside'],
+          recordedBy: { agency: 'csc-south', sub: 's' },
+        }),
+      );
+      t.same(await cover(db, query()), { registration: null }, "csc-north's request: the refusal is not its");
+      t.same(
+        await cover(db, query({ requesterAgency: 'csc-south' })),
+        { registration: `refused:${refusal}` },
+        "csc-south's own request is decided by it",
+      );
+      t.same(
+        await cover(db, query({ requesterAgency: 'gp-riverside', holderAgency: 'csc-south' })),
+        { registration: `refused:${refusal}` },
+        'both ways between the parties',
+      );
+      const given = await add(db, consent({ agencies: ['gp-riverside'] }), '2026-02-02T00:00:00Z');
+      t.same(
+        await cover(db, query({ requesterAgency: 'csc-south' })),
+        { registration: `refused:${refusal}` },
+        "csc-north's consent naming the GP does not unlock csc-south's request",
+      );
+      t.same(await cover(db, query()), { registration: `given:${given}` }, 'it unlocks csc-north’s');
+    });
+
+    t.test('a record is about one person', async (t) => {
+      t.teardown(() => db.query('DELETE FROM consents'));
+      const adult = await add(
+        db,
+        consent({
+          nhsNumber: undefined,
+          pncId: PNC,
+          subject: { type: 'adult', pncId: PNC },
+          purposes: ['early_help'],
+        }),
+      );
+      const adultQuery = { type: 'adult' as const, pncId: PNC };
+      t.same(await cover(db, query({ subject: adultQuery })), { registration: `given:${adult}` });
+      t.same(
+        await cover(db, query({ subject: { type: 'child', nhsNumber: OTHER_NHS, pncId: PNC } })),
+        { registration: null },
+        "an adult's record by PNC id never decides for a child carrying that PNC id",
+      );
+      t.same(
+        await cover(db, query({ subject: { type: 'adult', nhsNumber: OTHER_NHS, pncId: PNC } })),
+        { registration: `given:${adult}` },
+        'an identifier only the request carries does not differ',
+      );
+      const child = await add(
+        db,
+        consent({
+          pncId: PNC,
+          subject: { type: 'child', nhsNumber: NHS, pncId: PNC, dateOfBirth: '2015-04-01' },
+        }),
+      );
+      t.same(
+        await cover(db, query({ subject: { type: 'child', nhsNumber: OTHER_NHS, pncId: PNC } })),
+        { registration: null },
+        'the PNC id agrees but the NHS numbers differ',
+      );
+      t.same(
+        await cover(db, query({ subject: { type: 'child', nhsNumber: NHS, dateOfBirth: '2015-04-02' } })),
+        { registration: null },
+        'the NHS number agrees but the dates of birth differ',
+      );
+      t.same(
+        await cover(
+          db,
+          query({
+            subject: {
+              type: 'child',
+              nhsNumber: NHS,
+              dateOfBirth: '2015-04-01',
+              name: { given: 'S', family: 'E' },
+            },
+          }),
+        ),
+        { registration: `given:${child}` },
+        'everything both carry agrees',
+      );
+      t.same(
+        await cover(db, query({ subject: { type: 'unborn', nhsNumber: NHS } })),
+        { registration: null },
+        'another kind of subject',
+      );
     });
 
     t.test('the most recent record decides', async (t) => {
@@ -139,66 +251,32 @@ for (const backend of ['postgres', 'pglite'] as const) {
       );
       t.same(
         await cover(db, query({ categories: ['registration', 'attendances'] })),
-        { registration: { refusedId: refused }, attendances: { givenId: given } },
+        { registration: `refused:${refused}`, attendances: `given:${given}` },
         'a later refusal of one category overrides the earlier consent for it only',
       );
       const givenAgain = await add(db, consent(), '2026-02-03T00:00:00Z');
       t.same(
         await cover(db, query()),
-        { registration: { givenId: givenAgain } },
+        { registration: `given:${givenAgain}` },
         'a later consent overrides the refusal',
       );
       await db.transaction((tx) => withdrawConsent(tx, givenAgain, 'Withdrawn.', 'csc-north'));
       t.same(
         await cover(db, query()),
-        { registration: { refusedId: refused } },
+        { registration: `refused:${refused}` },
         'withdrawing the latest brings back the one before',
       );
     });
 
-    t.test('consentId restricts to the named record', async (t) => {
+    t.test('name-only subjects never match', async (t) => {
       t.teardown(() => db.query('DELETE FROM consents'));
-      const older = await add(db, consent(), '2026-02-01T00:00:00Z');
-      const newer = await add(db, consent({ status: 'refused' }), '2026-02-02T00:00:00Z');
-      t.same(await cover(db, query()), { registration: { refusedId: newer } });
-      t.same(await cover(db, query({ consentId: older })), { registration: { givenId: older } });
-      const other = await add(
-        db,
-        consent({ nhsNumber: OTHER_NHS, subject: { type: 'child', nhsNumber: OTHER_NHS } }),
-      );
+      await add(db, consent());
       t.same(
-        await cover(db, query({ consentId: other })),
-        { registration: {} },
-        "another subject's record never covers",
-      );
-      t.same(
-        await cover(db, query({ consentId: '00000000-0000-4000-8000-000000000000' })),
-        { registration: {} },
-        'an unknown id covers nothing',
-      );
-      t.same(
-        await cover(db, query({ consentId: 'not-a-uuid' })),
-        { registration: {} },
-        'a malformed id covers nothing (and does not throw)',
-      );
-    });
-
-    t.test('by PNC id; name-only subjects never match', async (t) => {
-      t.teardown(() => db.query('DELETE FROM consents'));
-      const id = await add(
-        db,
-        consent({
-          nhsNumber: undefined,
-          pncId: PNC,
-          subject: { type: 'adult', pncId: PNC, name: { given: 'Alex', family: 'Example' } },
-          purposes: ['early_help'],
-        }),
-      );
-      t.same(await cover(db, query({ nhsNumber: undefined, pncId: PNC })), { registration: { givenId: id } });
-      t.same(await cover(db, query({ nhsNumber: NHS })), { registration: {} }, 'the NHS number is not his');
-      t.same(
-        await cover(db, query({ nhsNumber: undefined })),
-        { registration: {} },
+        await cover(
+          db,
+          query({ subject: { type: 'child', name: { given: 'S', family: 'E' }, dateOfBirth: '2015-04-01' } }),
+        ),
+        { registration: null },
         'no identifier: nothing matches, even though a record exists',
       );
       t.equal((await db.query('SELECT 1 FROM consents')).length, 1, 'the record is there');

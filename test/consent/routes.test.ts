@@ -59,6 +59,8 @@ interface Entry {
   ruleIds: string[];
   policyVersion: string;
   categories?: string[];
+  counterparts?: string[];
+  consentId?: string;
 }
 
 for (const backend of ['postgres', 'pglite'] as const) {
@@ -343,13 +345,14 @@ for (const backend of ['postgres', 'pglite'] as const) {
     t.test('withdraw: 200, then 409; 404 for unknown or malformed ids; effective at once', async (t) => {
       const coverage = async () =>
         consentCoverage(db, {
-          nhsNumber: NHS,
+          subject: { type: 'child', nhsNumber: NHS },
           purpose: 'early_help',
+          requesterAgency: CSC,
           holderAgency: GP,
           categories: ['registration'],
           at: new Date(),
         });
-      t.same((await coverage()).get('registration'), { givenId: consentId }, 'covers before');
+      t.equal((await coverage()).get('registration')?.record?.id, consentId, 'covers before');
 
       const r = await gw.call(GP, 'gp', 'POST', `/v1/consents/${consentId}/withdraw`, {
         reason: 'Parent withdrew consent at the appointment.',
@@ -477,9 +480,19 @@ for (const backend of ['postgres', 'pglite'] as const) {
           ruleIds: [],
           policyVersion,
           categories: ['registration', 'attendances'],
+          counterparts: [GP, POLICE],
         });
-        t.notOk('counterpart' in e);
+        t.notOk('counterpart' in e, 'two other parties: no single counterpart');
+        t.match(e.consentId, /^[0-9a-f-]{36}$/, 'names the record');
       }
+      for (const party of [GP, POLICE]) {
+        t.equal(
+          (await audit(party, `action=consent.recorded&${byNhs}`)).length,
+          2,
+          `every party's auditor sees the record (${party})`,
+        );
+      }
+      t.equal((await audit(PROBATION, `action=consent.recorded&${byNhs}`)).length, 0, 'no party, nothing');
 
       // Reads: GP read twice and police never read CSC's NHS record; CSC's own reads have no counterpart.
       const viewedByGp = await audit(GP, `action=consent.viewed&${byNhs}`);
@@ -527,9 +540,11 @@ for (const backend of ['postgres', 'pglite'] as const) {
           decision: 'permit',
           policyVersion,
           categories: ['registration', 'attendances'],
+          counterparts: [CSC, POLICE],
         });
       }
       t.equal((await audit(CSC, `action=consent.withdrawn&${byNhs}`)).length, 2, 'the recorder sees it');
+      t.equal((await audit(POLICE, `action=consent.withdrawn&${byNhs}`)).length, 2, 'and the other party');
 
       for (const e of [...recorded, ...viewedByGp, ...withdrawn]) {
         const text = JSON.stringify(e);

@@ -3,6 +3,7 @@ import t, { type Test } from 'tap';
 import { startTestGateway } from '../helpers/gateway.js';
 import {
   CSC,
+  CSC2,
   child,
   DAY_MS,
   GP,
@@ -87,7 +88,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
 
     t.test('consent given for this subject, purpose, holder and category: 201', async (t) => {
       const nhs = nhsNumber(11);
-      await h.recordConsent(nhs, { purposes: ['s17_assessment', 'early_help'] });
+      const consentId = await h.recordConsent(nhs, { purposes: ['s17_assessment', 'early_help'] });
       for (const purpose of ['s17_assessment', 'early_help']) {
         const r = await h.ask(s17(nhs, { purpose, subject: child(`${nhs.slice(0, 3)} ${nhs.slice(3)}`) }));
         t.equal(r.status, 201, r.text);
@@ -100,14 +101,17 @@ for (const backend of ['postgres', 'pglite'] as const) {
         t.ok(r.json.lawfulBasis.includes('UK GDPR Art 6(1)(e)'));
         const read = await h.gp('GET', `/v1/requests/${r.json.id}`);
         t.same(read.json.consent, { status: 'given', basis: 'consent' });
+        t.equal(read.json.consentRecordId, consentId, 'the record that decided, beside the outcome');
       }
       const created = await h.audit(CSC, `action=request.created&nhsNumber=${nhs}`);
       t.equal(created.length, 2);
-      for (const e of created) t.match(e, { consent: 'given', decision: 'permit', ruleIds: ['s17-health'] });
+      for (const e of created) {
+        t.match(e, { consent: 'given', consentId, decision: 'permit', ruleIds: ['s17-health'] });
+      }
 
       // A consent with no agencies and no categories covers them all.
       const all = nhsNumber(12);
-      await h.recordConsent(all, { agencies: undefined, categories: undefined });
+      const allId = await h.recordConsent(all, { agencies: undefined, categories: undefined });
       const wide = await h.ask(s17(all, { categories: ['registration', 'missed_appointments'] }));
       t.equal(wide.status, 201, wide.text);
       t.same(wide.json.granted, ['registration', 'missed_appointments']);
@@ -116,6 +120,15 @@ for (const backend of ['postgres', 'pglite'] as const) {
       );
       t.equal(police.status, 201, police.text);
       t.same(police.json.consent, { status: 'given', basis: 'consent' });
+      t.equal(police.json.consentRecordId, allId);
+      // It concerns every agency but names none: only the recorder's auditor sees it recorded, and an
+      // agency it decided for sees its id on the decision's own entries.
+      t.equal((await h.audit(CSC, `action=consent.recorded&nhsNumber=${all}`)).length, 1);
+      for (const agency of [GP, POLICE, CSC2]) {
+        t.equal((await h.audit(agency, `action=consent.recorded&nhsNumber=${all}`)).length, 0, agency);
+      }
+      const [decidedForPolice] = await h.audit(POLICE, `action=request.created&nhsNumber=${all}`);
+      t.equal(decidedForPolice?.consentId, allId);
     });
 
     t.test('a consent for another agency, category, purpose or child does not cover', async (t) => {
@@ -124,7 +137,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
       await expectConsentRequired(t, nhs, s17(nhs));
 
       const cat = nhsNumber(14);
-      await h.recordConsent(cat, { categories: ['missed_appointments'] });
+      const catId = await h.recordConsent(cat, { categories: ['missed_appointments'] });
       await expectConsentRequired(t, cat, s17(cat));
       const mixed = await h.ask(s17(cat, { categories: ['registration', 'missed_appointments'] }));
       t.equal(mixed.status, 201, mixed.text);
@@ -133,6 +146,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
         { category: 'registration', code: 'consent_required', ruleId: 's17-health', message: /consent/ },
       ]);
       t.same(mixed.json.consent, { status: 'given', basis: 'consent' });
+      t.equal(mixed.json.consentRecordId, catId);
       const partial = await h.audit(CSC, `action=request.refused&nhsNumber=${cat}`);
       t.equal(partial.filter((e) => e.requestId === mixed.json.id).length, 1, 'the partial refusal too');
 
@@ -170,51 +184,134 @@ for (const backend of ['postgres', 'pglite'] as const) {
     t.test('the most recent record decides', async (t) => {
       const nhs = nhsNumber(21);
       await h.recordConsent(nhs);
-      await h.recordConsent(nhs, { status: 'refused' });
+      const refusal = await h.recordConsent(nhs, { status: 'refused' });
       const r = await expectConsentRequired(t, nhs, s17(nhs));
       t.match(r.json.reasons[0].message, /a refusal is recorded/);
+      const [refused] = await h.audit(CSC, `action=request.refused&nhsNumber=${nhs}`);
+      t.equal(refused?.consentId, refusal, 'the entry names the record that decided');
       // Given again later: covers again.
-      await h.recordConsent(nhs);
+      const latest = await h.recordConsent(nhs);
       const again = await h.ask(s17(nhs));
       t.equal(again.status, 201, again.text);
       t.same(again.json.consent, { status: 'given', basis: 'consent' });
+      t.equal(again.json.consentRecordId, latest);
     });
 
-    t.test('consent.consentId restricts the cover to that record', async (t) => {
-      const nhs = nhsNumber(22);
-      const registration = await h.recordConsent(nhs);
-      const missed = await h.recordConsent(nhs, { categories: ['missed_appointments'] });
-      const both = ['registration', 'missed_appointments'];
-      const named = await h.ask(
-        s17(nhs, { categories: both, consent: { status: 'given', consentId: missed } }),
-      );
-      t.equal(named.status, 201, named.text);
-      t.same(named.json.granted, ['missed_appointments']);
-      t.same(
-        named.json.refused.map((r: { category: string; code: string }) => [r.category, r.code]),
-        [['registration', 'consent_required']],
-      );
-      const unnamed = await h.ask(s17(nhs, { categories: both }));
-      t.same(unnamed.json.granted, both, 'without consentId, each record covers its own category');
-      await expectConsentRequired(
-        t,
-        nhs,
-        s17(nhs, { consent: { status: 'given', consentId: randomUUID() } }),
-        'registration',
-      );
-      // Another child's record, named here, covers nothing.
-      const otherId = await h.recordConsent(nhsNumber(23));
-      await expectConsentRequired(t, nhs, s17(nhs, { consent: { status: 'given', consentId: otherId } }));
-      const ok = await h.ask(s17(nhs, { consent: { status: 'given', consentId: registration } }));
-      t.equal(ok.status, 201, ok.text);
-      const malformed = await h.ask(s17(nhs, { consent: { status: 'given', consentId: 'consent-1' } }));
-      t.equal(malformed.status, 400);
-      t.match(malformed.json.errors, [{ path: '/consent/consentId' }]);
+    t.test(
+      'a named consentId does not choose the record: the most recent applicable one decides',
+      async (t) => {
+        const nhs = nhsNumber(22);
+        const older = await h.recordConsent(nhs);
+        const refusal = await h.recordConsent(nhs, { status: 'refused' });
+        // Issue 8 item 3: naming the older consent must not beat the later refusal.
+        const named = await expectConsentRequired(
+          t,
+          nhs,
+          s17(nhs, { consent: { status: 'given', consentId: older } }),
+        );
+        t.match(named.json.reasons[0].message, /a refusal is recorded/);
+        const refusedEntries = await h.audit(CSC, `action=request.refused&nhsNumber=${nhs}`);
+        t.equal(refusedEntries.length, 1);
+        t.equal(refusedEntries[0]?.consentId, refusal, 'the ledger names the refusal that decided');
+
+        // Given again: naming the older record is decided on the current one, and the answer says so.
+        const current = await h.recordConsent(nhs);
+        const r = await h.ask(s17(nhs, { consent: { status: 'given', consentId: older } }));
+        t.equal(r.status, 201, r.text);
+        t.same(r.json.consent, { status: 'given', basis: 'consent' });
+        t.match(r.json, { consentRecordId: current, consentNotice: /not the most recent applicable record/ });
+        const [created] = await h.audit(CSC, `action=request.created&nhsNumber=${nhs}`);
+        t.equal(created?.consentId, current);
+        // Naming another child's record, or one that does not exist, changes nothing either.
+        const otherId = await h.recordConsent(nhsNumber(23));
+        for (const consentId of [otherId, randomUUID()]) {
+          const o = await h.ask(s17(nhs, { consent: { status: 'given', consentId } }));
+          t.equal(o.status, 201, o.text);
+          t.equal(o.json.consentRecordId, current);
+        }
+        const plain = await h.ask(s17(nhs, { consent: { status: 'given', consentId: current } }));
+        t.same(plain.json.consent, { status: 'given', basis: 'consent' });
+        t.equal(plain.json.consentRecordId, current);
+        t.notOk('consentNotice' in plain.json, 'no notice');
+        const malformed = await h.ask(s17(nhs, { consent: { status: 'given', consentId: 'consent-1' } }));
+        t.equal(malformed.status, 400);
+        t.match(malformed.json.errors, [{ path: '/consent/consentId' }]);
+      },
+    );
+
+    t.test('at release too, the most recent record decides, and the entry names it', async (t) => {
+      const nhs = nhsNumber(32);
+      const given = await h.recordConsent(nhs);
+      const r = await h.ask(s17(nhs, { consent: { status: 'given', consentId: given } }));
+      t.equal(r.status, 201, r.text);
+      const refusal = await h.recordConsent(nhs, { status: 'refused' });
+      const answer = await h.gp('POST', `/v1/requests/${r.json.id}/response`, {
+        data: { registration: PAYLOADS.registration },
+      });
+      t.equal(answer.status, 200, answer.text);
+      t.same(answer.json.released, {}, 'the later refusal withholds at release');
+      const [released] = await h.audit(CSC, `action=response.released&nhsNumber=${nhs}`);
+      t.equal(released?.consentId, refusal);
     });
+
+    t.test('a record decides only between its parties', async (t) => {
+      const nhs = nhsNumber(33);
+      // csc-south's consent naming the GP does not unlock csc-north's request to the GP...
+      const south = await h.recordConsent(nhs, { agencies: [GP] }, CSC2);
+      await expectConsentRequired(t, nhs, s17(nhs));
+      const southAsks = await h.as(CSC2, 'social_worker')('POST', '/v1/requests', s17(nhs));
+      t.equal(southAsks.status, 201, southAsks.text);
+      t.equal(southAsks.json.consentRecordId, south, '...but unlocks csc-south’s own');
+
+      // ...and csc-south's refusal naming the GP is not reported on csc-north's s47 request to the GP.
+      const refusedNhs = nhsNumber(34);
+      await h.recordConsent(
+        refusedNhs,
+        { status: 'refused', purposes: ['s47_enquiry'], agencies: [GP], categories: undefined },
+        CSC2,
+      );
+      const s47 = await h.ask(
+        requestBody({ to: GP, subject: child(refusedNhs), categories: ['registration'] }),
+      );
+      t.equal(s47.status, 201, s47.text);
+      t.equal(s47.json.consent.status, 'not_required');
+
+      // The parties' auditors see the record; csc-north's, no party to it, does not.
+      for (const [agency, seen] of [
+        [GP, 1],
+        [CSC2, 1],
+        [CSC, 0],
+      ] as const) {
+        const entries = await h.audit(agency, `action=consent.recorded&nhsNumber=${refusedNhs}`);
+        t.equal(entries.length, seen, `${agency} auditor`);
+      }
+      const [entry] = await h.audit(GP, `action=consent.recorded&nhsNumber=${refusedNhs}`);
+      t.match(entry, { actor: { agency: CSC2 }, counterpart: GP, counterparts: [GP] });
+    });
+
+    t.test(
+      'a record is about one person: an adult’s consent by PNC id never decides for a child',
+      async (t) => {
+        const nhs = nhsNumber(35);
+        const pnc = '2003/0045678Q';
+        await h.recordConsent(nhs, {
+          subject: { type: 'adult', pncId: pnc },
+          purposes: ['s17_assessment'],
+          agencies: undefined,
+          categories: undefined,
+        });
+        // The probe's case: a child carrying that PNC id next to its own NHS number.
+        await expectConsentRequired(
+          t,
+          nhs,
+          s17(nhs, { subject: { type: 'child', nhsNumber: nhs, pncId: pnc } }),
+        );
+      },
+    );
 
     t.test('a recorded refusal where consent is not the basis: refused_not_required', async (t) => {
       const nhs = nhsNumber(24);
-      await h.recordConsent(nhs, {
+      const refusal = await h.recordConsent(nhs, {
         status: 'refused',
         purposes: ['s47_enquiry'],
         agencies: undefined,
@@ -226,8 +323,14 @@ for (const backend of ['postgres', 'pglite'] as const) {
       t.equal(r.status, 201, r.text);
       t.same(r.json.granted, ['incidents', 'domestic_abuse']);
       t.same(r.json.consent, { status: 'refused_not_required', basis: 'lawful basis without consent' });
+      t.equal(r.json.consentRecordId, refusal);
       const [entry] = await h.audit(CSC, `action=request.created&nhsNumber=${nhs}`);
-      t.match(entry, { consent: 'refused_not_required', decision: 'permit', ruleIds: ['s47-police'] });
+      t.match(entry, {
+        consent: 'refused_not_required',
+        consentId: refusal,
+        decision: 'permit',
+        ruleIds: ['s47-police'],
+      });
       const read = await h.police('GET', `/v1/requests/${r.json.id}`);
       t.same(read.json.consent, r.json.consent, 'the holder sees the refusal');
 
@@ -291,10 +394,11 @@ for (const backend of ['postgres', 'pglite'] as const) {
 
       // With a covering consent, an override is not needed and not used.
       const given = nhsNumber(28);
-      await h.recordConsent(given);
+      const givenId = await h.recordConsent(given);
       const covered = await h.ask(s17(given, { override }));
       t.equal(covered.status, 201);
       t.same(covered.json.consent, { status: 'given', basis: 'consent' });
+      t.equal(covered.json.consentRecordId, givenId);
       t.equal((await h.audit(GP, `action=consent.overridden&nhsNumber=${given}`)).length, 0);
       // Where consent is not required, an override changes nothing.
       const s47 = await h.ask(

@@ -93,6 +93,10 @@ export interface Entry {
   fields?: Record<string, string[]>;
   categories?: string[];
   reason?: string;
+  counterparts?: string[];
+  consentId?: string;
+  consentIds?: string[];
+  commitments?: Record<string, string>;
 }
 
 export interface OutboxRow extends Record<string, unknown> {
@@ -150,9 +154,9 @@ export function harness(gw: TestGateway) {
       );
       return rows[0]?.n ?? -1;
     },
-    /** Records a consent through the consent routes (as the CSC social worker); returns its id. */
-    async recordConsent(nhs: string, over: Record<string, unknown> = {}): Promise<string> {
-      const r = await sw('POST', '/v1/consents', consentBody(nhs, over));
+    /** Records a consent through the consent routes (as a CSC social worker); returns its id. */
+    async recordConsent(nhs: string, over: Record<string, unknown> = {}, by: string = CSC): Promise<string> {
+      const r = await as(by, 'social_worker')('POST', '/v1/consents', consentBody(nhs, over));
       if (r.status !== 201) throw new Error(`consent not recorded: ${r.status} ${r.text}`);
       return r.json.id;
     },

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import t from 'tap';
 import { respondBy as respondByRule } from '../../src/calendar/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
@@ -208,9 +208,46 @@ for (const backend of ['postgres', 'pglite'] as const) {
         actor: { agency: GP, role: 'gp' },
         counterpart: CSC,
         decision: 'deny',
-        reason: 'Not registered here.',
         categories: ['registration'],
+        commitments: { reason: /^[0-9a-f]{64}$/ },
       });
+      t.notOk(JSON.stringify(entry).includes('Not registered here.'), 'no free text in the ledger');
+
+      // The decline's reason: the ledger commits to it, the record holds it, the parties' auditors read it.
+      const texts = await gw.call(GP, 'auditor', 'GET', `/v1/audit/entries/${entry?.seq}/texts`);
+      t.equal(texts.status, 200, texts.text);
+      const [reason] = texts.json.texts;
+      t.match(reason, { field: 'reason', held: true, text: 'Not registered here.', matches: true });
+      t.equal(reason.commitment, entry?.commitments?.reason);
+      t.equal(
+        createHash('sha256')
+          .update(Buffer.from(reason.salt, 'hex'))
+          .update(reason.text, 'utf8')
+          .digest('hex'),
+        reason.commitment,
+        'anyone can check the commitment: SHA-256(salt ‖ text)',
+      );
+      t.equal(
+        (await gw.call(CSC, 'auditor', 'GET', `/v1/audit/entries/${entry?.seq}/texts`)).status,
+        200,
+        'the requester is a party too',
+      );
+      const stranger = await gw.call(POLICE, 'auditor', 'GET', `/v1/audit/entries/${entry?.seq}/texts`);
+      t.equal(stranger.status, 404, 'no party, no entry');
+      t.equal(
+        (await gw.call(GP, 'gp', 'GET', `/v1/audit/entries/${entry?.seq}/texts`)).status,
+        403,
+        'auditors only',
+      );
+      const looks = await h.audit(GP, `action=audit.text_viewed&nhsNumber=${nhs}`);
+      t.same(
+        looks.map((e) => [e.actor.agency, e.actor.role, e.requestId, e.counterpart]),
+        [
+          [GP, 'auditor', id, undefined],
+          [CSC, 'auditor', id, GP],
+        ],
+        'each auditor reading the text is on record, findable by the subject; the writer sees who read it',
+      );
       t.equal((await h.audit(CSC, `action=disclosure.viewed&nhsNumber=${nhs}`)).length, 0);
       t.same(
         (await h.outbox(id)).map((e) => [e.agency_id, e.type]),

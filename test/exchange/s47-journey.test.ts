@@ -220,7 +220,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
         actor: { agency: AGENCIES.police.id },
         decision: 'deny',
         categories: ['convictions'],
-        reason: 'Awaiting a charging decision',
+        commitments: { reason: /^[0-9a-f]{64}$/ },
       },
     ]);
     const siblingReport = await gw.call(
@@ -236,7 +236,11 @@ for (const backend of ['postgres', 'pglite'] as const) {
       'a related child is findable by its own identifiers',
     );
     const declined = byAction('request.declined', gp.json.id)[0];
-    t.match(declined, { decision: 'deny', reason: 'Not registered with this practice' });
+    t.match(declined, { decision: 'deny', commitments: { reason: /^[0-9a-f]{64}$/ } });
+    t.notOk('reason' in (declined ?? {}), 'no free text in the ledger');
+    for (const text of ['Not registered with this practice', 'Awaiting a charging decision']) {
+      t.notOk(JSON.stringify(entries).includes(text), `the ledger holds no "${text}"`);
+    }
     t.notOk(JSON.stringify(entries).includes('9434765919'), 'no NHS number in the ledger');
     t.notOk(JSON.stringify(entries).includes('Example'), 'no name in the ledger');
 

@@ -25,6 +25,8 @@ export interface TestGatewayOptions {
   env?: Record<string, string>;
   /** Reuse an initialised certs directory instead of making a new CA. */
   certsDir?: string;
+  /** The gateway's clock for deadlines (concerns, overdue sweeps): a test can receive on a day it picks. */
+  now?: () => Date;
   /** Passed to startGateway (e.g. the outbox relay's fault injection). */
   start?: StartOptions;
 }
@@ -74,7 +76,7 @@ export async function startTestGateway(t: Teardown, opts: TestGatewayOptions = {
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(opts.env ?? {}),
   });
-  const gateway = await startGateway(config, opts.start);
+  const gateway = await startGateway(config, { ...opts.start, ...(opts.now ? { now: opts.now } : {}) });
   const ca = readFileSync(certPaths(certsDir).caCert, 'utf8');
   const agents: https.Agent[] = [];
 

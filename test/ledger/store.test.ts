@@ -256,4 +256,64 @@ for (const backend of ['postgres', 'pglite'] as const) {
     t.notMatch(raw, /9434765919|0012345|smith|2015-01-02/i, 'no identifier in plaintext');
     t.ok(await appendRecord(db, { entries: [] }), 'an empty record is harmless');
   });
+
+  t.test(
+    `${backend}: the later fields are in the chain, and parties in counterparts see the entry`,
+    async (t) => {
+      const { db, ledger, certsDir } = await ledgerFixture(t, backend);
+      const commitment = 'ab'.repeat(32);
+      await recordedTransaction(db, (tx) =>
+        ledger.append(tx, {
+          entries: [
+            entry(1, {
+              action: 'consent.recorded',
+              actor: { agency: 'csc-north', sub: 'sw-1', role: 'social_worker' },
+              counterpart: undefined,
+              counterparts: ['gp-riverside', 'police-county'],
+              consentId: 'c-1',
+              consentIds: ['c-1', 'c-0'],
+              concernId: 'k-1',
+              flagId: 'f-1',
+              outcome: 'early_help',
+              commitments: { reason: commitment },
+            }),
+            entry(2, {
+              action: 'consent.recorded',
+              actor: { agency: 'csc-south', sub: 'sw-2', role: 'social_worker' },
+              counterpart: undefined,
+              counterparts: ['gp-riverside'],
+            }),
+          ],
+        }),
+      );
+      await ledger.flush();
+      const first = await getEntry(db, 1);
+      t.match(first, {
+        counterparts: ['gp-riverside', 'police-county'],
+        consentId: 'c-1',
+        consentIds: ['c-1', 'c-0'],
+        concernId: 'k-1',
+        flagId: 'f-1',
+        outcome: 'early_help',
+        commitments: { reason: commitment },
+      });
+      t.notOk('counterpart' in (first ?? {}), 'an absent field stays absent');
+      const recomputed = chainHash(GENESIS_PREV_HASH, canonicalEntry(first!));
+      t.equal(recomputed, first?.hash, 'the new fields are inside the hash');
+      const seen = async (viewer: string) =>
+        (await queryEntries(db, { viewer, limit: 10 })).map((e) => e.seq);
+      t.same(await seen('police-county'), [1], 'a party named in counterparts sees the entry');
+      t.same(await seen('gp-riverside'), [1, 2]);
+      t.same(await seen('probation-region'), [], 'no party, nothing');
+      t.same(await seen('csc-north'), [1], 'the actor');
+      const filtered = async (viewer: string, agency: string) =>
+        (await queryEntries(db, { viewer, agency, limit: 10 })).map((e) => e.seq);
+      t.same(await filtered('gp-riverside', 'csc-south'), [2], 'the agency filter narrows to that agency');
+      t.same(await filtered('csc-north', 'police-county'), [1], 'the agency filter looks at the parties too');
+      await db
+        .query('UPDATE ledger_entries SET commitments = \'{"reason": "00"}\'::jsonb WHERE seq = 1')
+        .catch(() => undefined);
+      t.equal((await verifyLedger(db, { certsDir, gatewayId: GATEWAY_ID })).ok, true, 'append-only held');
+    },
+  );
 }

@@ -1,8 +1,9 @@
 import { readFileSync, rmSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { runCli } from '../../src/cli/run.js';
-import { sweepOverdueRequests } from '../../src/exchange/index.js';
+import { sweepOverdueConcerns, sweepOverdueRequests } from '../../src/exchange/index.js';
 import { certPaths, setWebhookUrl } from '../../src/registry/index.js';
+import { concernBody, decisionBody } from '../exchange/concerns-fixtures.js';
 import { consentBody, requestBody } from '../exchange/requests-fixtures.js';
 import { AGENCIES, makeCerts, type TestGateway } from '../helpers/gateway.js';
 import { CSC, CSC2, GP, POLICE, PROBATION, validNhsNumberFrom } from '../helpers/ids.js';
@@ -27,7 +28,17 @@ const child = (n: number) => ({
   dateOfBirth: '2018-03-02',
 });
 /** What a webhook must never carry: the subject's identifiers and the practitioners' free text. */
-const PERSONAL = ['Robin', 'Hookfield', '2018-03-02', 'Bruises seen', 'Ongoing investigation', 'Jo Example'];
+const PERSONAL = [
+  'Robin',
+  'Hookfield',
+  '2018-03-02',
+  'Bruises seen',
+  'Ongoing investigation',
+  'Jo Example',
+  'untreated injuries',
+  'allocated worker will call',
+  '01234 567890',
+];
 
 async function withWebhooks(t: Test): Promise<Receiver> {
   const receiver = await startReceiver(t, certsDir);
@@ -57,7 +68,7 @@ function checkDelivery(t: Test, d: Delivery, row: { event_id: string; type: stri
     t.same(signedWith(d, [secretOf(other.id)]), [], `${row.type}: not verifiable with ${other.id}'s secret`);
   }
   for (const p of PERSONAL) t.notOk(d.body.includes(p), `${row.type}: no "${p}"`);
-  for (const n of [0, 1, 2, 3, 4, 5]) t.notOk(d.body.includes(nhs(n)), `${row.type}: no NHS number`);
+  for (const n of [0, 1, 2, 3, 4, 5, 6, 7]) t.notOk(d.body.includes(nhs(n)), `${row.type}: no NHS number`);
 }
 
 t.test('every event type reaches its agency, signed, within 10 seconds (PostgreSQL)', async (t) => {
@@ -106,6 +117,23 @@ t.test('every event type reaches its agency, signed, within 10 seconds (PostgreS
     (await sw('POST', `/v1/consents/${consent.json.id}/withdraw`, { reason: 'The parent withdrew.' })).status,
     200,
   );
+  const gp = (m: string, p: string, b?: unknown) => gw.call(GP, 'gp', m, p, b);
+  const raised = await gp('POST', '/v1/concerns', concernBody({ child: child(6) }));
+  t.equal(raised.status, 201, raised.text);
+  const decided = await gw.call(
+    CSC,
+    'team_manager',
+    'POST',
+    `/v1/concerns/${raised.json.id}/decision`,
+    decisionBody(),
+  );
+  t.equal(decided.status, 200, decided.text);
+  const urgent = await gp('POST', '/v1/concerns', concernBody({ child: child(7), urgency: 'immediate' }));
+  t.equal(urgent.status, 201, urgent.text);
+  t.ok(
+    (await sweepOverdueConcerns(gw.gateway.db, gw.gateway.ledger, new Date(Date.now() + 2 * 3600_000))) > 0,
+    'the immediate concern, two hours on, is overdue',
+  );
   t.ok(
     await until(async () => {
       await sweepOverdueRequests(gw.gateway.db, gw.gateway.ledger);
@@ -123,6 +151,9 @@ t.test('every event type reaches its agency, signed, within 10 seconds (PostgreS
   t.same(
     [...new Set(rows.map((r) => r.type))].sort(),
     [
+      'concern.decided',
+      'concern.overdue',
+      'concern.received',
       'consent.overridden',
       'consent.withdrawn',
       'request.declined',
@@ -155,7 +186,7 @@ t.test('every event type reaches its agency, signed, within 10 seconds (PostgreS
 t.test('signed delivery on the embedded PGlite', async (t) => {
   const receiver = await withWebhooks(t);
   const gw = await startNotifyGateway(t, { certsDir, backend: 'pglite' });
-  const r = await gw.call(CSC, 'social_worker', 'POST', '/v1/requests', requestBody({ subject: child(5) }));
+  const r = await gw.call(CSC, 'social_worker', 'POST', '/v1/requests', requestBody({ subject: child(8) }));
   t.equal(r.status, 201, r.text);
   t.ok(await allDelivered(gw, receiver, 10_000), 'delivered');
   const [row] = await gw.gateway.db.query<{ event_id: string; type: string; agency_id: string }>(
@@ -203,7 +234,7 @@ t.test('a secret rotation: both secrets sign until finished, then only the new o
   t.equal(rotated.out.split(fresh).length - 1, 1, 'the new secret is printed once');
   t.notOk(rotated.out.includes(old), 'the old secret is not printed');
 
-  const during = await eventUntil(6, (d) => signedWith(d, [fresh]).length === 1);
+  const during = await eventUntil(9, (d) => signedWith(d, [fresh]).length === 1);
   t.ok(during, 'the running gateway signs with the new secret within seconds');
   if (during) {
     t.same(signedWith(during, [old]), [old], 'a receiver still holding the old secret accepts it');
@@ -213,7 +244,7 @@ t.test('a secret rotation: both secrets sign until finished, then only the new o
 
   const finished = await cli('agency', 'webhook-secret', 'finish', '--id', GP);
   t.equal(finished.code, 0, finished.out);
-  const after = await eventUntil(7, (d) => signedWith(d, [old]).length === 0);
+  const after = await eventUntil(10, (d) => signedWith(d, [old]).length === 0);
   t.ok(after, 'after finish the old secret no longer signs');
   if (after) {
     t.same(signedWith(after, [fresh]), [fresh]);

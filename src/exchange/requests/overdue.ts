@@ -1,11 +1,6 @@
 import type { Ledger } from '../../ledger/index.js';
 import type { Db } from '../../store/index.js';
 
-export interface OverdueSweepLogger {
-  info(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 interface DueRow extends Record<string, unknown> {
   id: string;
   from_agency: string;
@@ -39,38 +34,4 @@ export async function sweepOverdueRequests(db: Db, ledger: Ledger, now = new Dat
     await ledger.append(tx, { entries: [], events });
     return due.length;
   });
-}
-
-/** Sweeps every `intervalMs` until stopped; a failed sweep is logged and retried on the next tick. */
-export function startOverdueSweep(opts: {
-  db: Db;
-  ledger: Ledger;
-  logger: OverdueSweepLogger;
-  intervalMs?: number;
-}): { stop(): Promise<void> } {
-  const intervalMs = opts.intervalMs ?? 15_000;
-  let running: Promise<void> | undefined;
-  let failing = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = sweepOverdueRequests(opts.db, opts.ledger)
-      .then((n) => {
-        if (n > 0) opts.logger.info({ requests: n }, 'requests marked overdue');
-        failing = false;
-      })
-      .catch((err) => {
-        if (!failing) opts.logger.error({ err }, 'overdue sweep failed');
-        failing = true;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }

@@ -49,6 +49,16 @@ const Refusal = Type.Object({
 export type RefusalT = Static<typeof Refusal>;
 
 const ConsentOutcome = Type.Object({ status: Type.String(), basis: Type.String() });
+export type ConsentOutcomeT = Static<typeof ConsentOutcome>;
+
+/**
+ * Our addition beside the contract's `consent` (left as the contract shows it): the consent record that
+ * decided (the most recent applicable one), and a notice when the request named another.
+ */
+const ConsentRecordFields = {
+  consentRecordId: Type.Optional(Type.String()),
+  consentNotice: Type.Optional(Type.String()),
+};
 
 export const CreateRequestReply = Type.Object({
   id: Type.String(),
@@ -58,6 +68,7 @@ export const CreateRequestReply = Type.Object({
   refused: Type.Array(Refusal),
   lawfulBasis: Type.Array(Type.String()),
   consent: ConsentOutcome,
+  ...ConsentRecordFields,
   policyVersion: Type.String(),
   // Echoed back (contract section 3), so that the requester can tie the request to its own file.
   caseReference: Type.Optional(Type.String()),
@@ -116,6 +127,7 @@ export const RequestView = Type.Object({
   refused: Type.Array(Refusal),
   lawfulBasis: Type.Array(Type.String()),
   consent: ConsentOutcome,
+  ...ConsentRecordFields,
   override: Type.Optional(Type.Object({ reason: Type.String(), justification: Type.String() })),
   justification: Type.String(),
   caseReference: Type.Optional(Type.String()),

@@ -1,38 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { respondBy as respondByRule, UnsupportedYearError, type Within } from '../../calendar/index.js';
-import { consentCoverage } from '../../consent/index.js';
 import { AppError, type DenialReason, type FieldError, notFound } from '../../http/errors.js';
 import { isUuid } from '../../http/schema.js';
-import { checkSubject, identifiersOf, type Subject } from '../../http/subject.js';
+import { checkSubject, identifiersOf } from '../../http/subject.js';
 import { actorOf, type Practitioner } from '../../identity/index.js';
 import {
+  commitText,
   type Ledger,
   type LedgerEntryInput,
   type OutboxEventInput,
   recordedTransaction,
 } from '../../ledger/index.js';
-import {
-  type CategoryDecision,
-  type ConsentInput,
-  type Decision,
-  decide,
-  filterPayload,
-  type OverrideReason,
-  type PolicySource,
-  validateCategoryPayload,
-} from '../../policy/index.js';
+import { type PolicySource, validateCategoryPayload } from '../../policy/index.js';
 import type { RegistryView } from '../../registry/index.js';
 import type { Db, Queryable } from '../../store/index.js';
+import { consentRecordsOf, decideNow, overallConsent, refusalsOf, releaseOf } from './decision.js';
 import type {
   CreateRequestBodyT,
   DeclineBodyT,
-  RefusalT,
   RequestStatus,
   RequestViewT,
   RespondBodyT,
 } from './schemas.js';
 import {
-  type ConsentClaim,
   type FieldMap,
   findRequest,
   type InfoRequest,
@@ -55,28 +45,6 @@ const MAX_RESPOND_BY_MS = 366 * 24 * 3600 * 1000;
 
 const unique = (xs: Iterable<string>) => [...new Set(xs)];
 
-/** The request's overall consent outcome: the one a reader most needs to know about wins. */
-const CONSENT_PRIORITY = ['overridden', 'refused_not_required', 'given', 'not_required'] as const;
-
-function overallConsent(granted: CategoryDecision[]): { status: string; basis: string } {
-  for (const status of CONSENT_PRIORITY) {
-    const d = granted.find((c) => c.consentStatus?.status === status);
-    if (d?.consentStatus) return { ...d.consentStatus };
-  }
-  return { status: 'not_required', basis: 'lawful basis without consent' };
-}
-
-function refusalsOf(decisions: CategoryDecision[]): RefusalT[] {
-  return decisions
-    .filter((d) => d.decision === 'deny')
-    .map((d) => ({
-      category: d.category,
-      code: d.code ?? 'policy_denied',
-      ...(d.ruleIds[0] ? { ruleId: d.ruleIds[0] } : {}),
-      message: d.message,
-    }));
-}
-
 /** What every entry about an existing request says: who acts, towards whom, about whom, for what. */
 function aboutRequest(r: InfoRequest, p: Practitioner, policyVersion: string) {
   return {
@@ -90,26 +58,6 @@ function aboutRequest(r: InfoRequest, p: Practitioner, policyVersion: string) {
   };
 }
 
-/**
- * What of one category's payload a decision lets through. For `flags` the fields depend on the flag
- * type: a type the rule does not cover releases nothing. A permitted answer that holds nothing
- * (`{ items: [] }`: no incidents on record) is an answer too, and is shown rather than dropped.
- */
-function releaseOf(d: CategoryDecision | undefined, payload: unknown) {
-  let fields: readonly string[] = [];
-  if (d?.decision === 'permit') {
-    const flag = (payload as { flag?: unknown } | null)?.flag;
-    fields = d.flagFields
-      ? typeof flag === 'string'
-        ? (d.flagFields[flag as keyof typeof d.flagFields] ?? [])
-        : []
-      : d.fields;
-  }
-  const filtered = filterPayload(payload, fields);
-  const emptyAnswer = d?.decision === 'permit' && filtered.withheldPaths.length === 0;
-  return { ...filtered, shown: filtered.releasedPaths.length > 0 || emptyAnswer };
-}
-
 function statusOf(r: InfoRequest, now: Date): RequestStatus {
   if (r.status === 'awaiting_response' && r.respondBy.getTime() < now.getTime()) return 'overdue';
   return r.status;
@@ -118,51 +66,10 @@ function statusOf(r: InfoRequest, now: Date): RequestStatus {
 export class RequestService {
   constructor(private readonly deps: RequestServiceDeps) {}
 
-  /**
-   * The policy's decision now, with the consent registry as it is now: at creation, again at release, and
-   * again at each read. A refusal the requester states counts as one on record.
-   */
-  private async decideNow(
-    tx: Queryable,
-    q: {
-      requesterKind: string;
-      role: string;
-      holder: { id: string; kind: string };
-      purpose: string;
-      subject: Subject;
-      categories: readonly string[];
-      claim?: ConsentClaim | undefined;
-      override?: OverrideReason | undefined;
-    },
-  ): Promise<{ decision: Decision; byCategory: Map<string, CategoryDecision> }> {
-    const coverage = await consentCoverage(tx, {
-      ...(q.subject.nhsNumber ? { nhsNumber: q.subject.nhsNumber } : {}),
-      ...(q.subject.pncId ? { pncId: q.subject.pncId } : {}),
-      purpose: q.purpose,
-      holderAgency: q.holder.id,
-      categories: q.categories,
-      at: new Date(),
-      ...(q.claim?.consentId ? { consentId: q.claim.consentId } : {}),
-    });
-    const statedRefusal = q.claim?.status === 'refused';
-    const decision = decide(this.deps.policies.current(), {
-      requesterKind: q.requesterKind,
-      role: q.role,
-      holderKind: q.holder.kind,
-      purpose: q.purpose,
-      categories: q.categories,
-      consent: (category): ConsentInput => {
-        const c = coverage.get(category);
-        return { covered: Boolean(c?.givenId), refused: Boolean(c?.refusedId) || statedRefusal };
-      },
-      override: q.override ?? false,
-    });
-    return { decision, byCategory: new Map(decision.categories.map((d) => [d.category, d])) };
-  }
-
   /** decideNow for a stored request, as `role` of the requesting agency would get it. */
   private redecide(tx: Queryable, r: InfoRequest, role: string, categories: readonly string[]) {
-    return this.decideNow(tx, {
+    return decideNow(this.deps.policies, tx, {
+      requesterAgency: r.fromAgency,
       requesterKind: r.fromKind,
       role,
       holder: { id: r.toAgency, kind: r.toKind },
@@ -172,6 +79,25 @@ export class RequestService {
       claim: r.consentClaim,
       override: r.override?.reason,
     });
+  }
+
+  /**
+   * The consent record that decided, and, when the requester named another record, a notice that it
+   * was not the one applied (contract section 8: the most recent applicable record decides).
+   */
+  private consentRecord(
+    decidingId: string | undefined,
+    namedId: string | undefined,
+  ): { consentRecordId?: string; consentNotice?: string } {
+    const out: { consentRecordId?: string; consentNotice?: string } = decidingId
+      ? { consentRecordId: decidingId }
+      : {};
+    if (namedId !== undefined && namedId !== decidingId) {
+      out.consentNotice = decidingId
+        ? `the consent record named is not the most recent applicable record; decided on ${decidingId}`
+        : 'the consent record named does not apply to this request; decided without it';
+    }
+    return out;
   }
 
   /** A requester's own deadline: in the future and within a year. Checked before anything is decided. */
@@ -226,7 +152,8 @@ export class RequestService {
     };
 
     return recordedTransaction(this.deps.db, async (tx) => {
-      const { decision } = await this.decideNow(tx, {
+      const decided = await decideNow(this.deps.policies, tx, {
+        requesterAgency: p.agency,
         requesterKind: p.kind,
         role: p.role,
         holder,
@@ -236,6 +163,7 @@ export class RequestService {
         claim: body.consent,
         override: body.override?.reason,
       });
+      const { decision } = decided;
       const refused = refusalsOf(decision.categories);
       const denied = decision.categories.filter((d) => d.decision === 'deny');
       const permitted = decision.categories.filter((d) => d.decision === 'permit');
@@ -247,6 +175,10 @@ export class RequestService {
         ruleIds: unique(denied.flatMap((d) => d.ruleIds)),
         policyVersion: decision.policyVersion,
         categories: denied.map((d) => d.category),
+        ...consentRecordsOf(
+          decided,
+          denied.map((d) => d.category),
+        ),
       });
 
       if (permitted.length === 0) {
@@ -258,6 +190,13 @@ export class RequestService {
       const id = randomUUID();
       const respondBy = requested ?? this.ruleDeadline(decision.respondWithin, now);
       const consentOutcome = overallConsent(permitted);
+      const consentRecord = this.consentRecord(
+        consentRecordsOf(
+          decided,
+          permitted.map((d) => d.category),
+        ).consentId,
+        body.consent?.consentId,
+      );
       const overridden = permitted.filter((d) => d.consentStatus?.status === 'overridden');
       await insertRequest(tx, {
         id,
@@ -275,6 +214,7 @@ export class RequestService {
         refused,
         lawfulBasis: decision.lawfulBasis,
         consent: consentOutcome,
+        ...consentRecord,
         ...(body.consent ? { consentClaim: body.consent } : {}),
         ...(body.override ? { override: body.override } : {}),
         justification: body.justification,
@@ -291,6 +231,7 @@ export class RequestService {
           requestId: id,
           lawfulBasis: decision.lawfulBasis,
           consent: consentOutcome.status,
+          ...consentRecordsOf(decided, decision.granted),
           decision: 'permit',
           ruleIds: unique(permitted.flatMap((d) => d.ruleIds)),
           policyVersion: decision.policyVersion,
@@ -363,6 +304,7 @@ export class RequestService {
           refused,
           lawfulBasis: decision.lawfulBasis,
           consent: consentOutcome,
+          ...consentRecord,
           policyVersion: decision.policyVersion,
           ...(body.caseReference ? { caseReference: body.caseReference } : {}),
         },
@@ -408,7 +350,8 @@ export class RequestService {
       // Each read is a disclosure to this practitioner, decided for this practitioner: another role of
       // the requesting agency sees only what the policy gives that role, and a consent withdrawn or a
       // rule changed since the release counts now.
-      const { decision, byCategory } = await this.redecide(tx, r, p.role, releasedCategories);
+      const decided = await this.redecide(tx, r, p.role, releasedCategories);
+      const { decision, byCategory } = decided;
       const data: Record<string, unknown> = {};
       const fields: FieldMap = {};
       for (const category of releasedCategories) {
@@ -428,6 +371,7 @@ export class RequestService {
             action: shownDecisions.length > 0 ? 'disclosure.viewed' : 'disclosure.refused',
             lawfulBasis: unique(shownDecisions.flatMap((d) => d.lawfulBasis)),
             ...(shownDecisions.length > 0 ? { consent: overallConsent(shownDecisions).status } : {}),
+            ...consentRecordsOf(decided, releasedCategories),
             decision: shownDecisions.length > 0 ? 'permit' : 'deny',
             ruleIds: unique(decision.categories.flatMap((d) => d.ruleIds)),
             fields,
@@ -452,6 +396,8 @@ export class RequestService {
       refused: r.refused,
       lawfulBasis: r.lawfulBasis,
       consent: r.consent,
+      ...(r.consentRecordId ? { consentRecordId: r.consentRecordId } : {}),
+      ...(r.consentNotice ? { consentNotice: r.consentNotice } : {}),
       justification: r.justification,
       respondBy: r.respondBy.toISOString(),
       createdAt: r.createdAt.toISOString(),
@@ -463,7 +409,7 @@ export class RequestService {
       v.response = {
         data: r.responseData ?? {},
         respondedAt: r.respondedAt.toISOString(),
-        ...(r.withheld ? { withheld: r.withheld } : {}),
+        ...(r.withheld ? { withheld: r.withheld.map(({ category, reason }) => ({ category, reason })) } : {}),
         ...(isHolder ? { released: r.released ?? {}, withheldByPolicy: r.withheldByPolicy ?? {} } : {}),
       };
     }
@@ -511,7 +457,8 @@ export class RequestService {
       }
       // Decided again at release: a consent withdrawn or a rule changed since the request counts now.
       const answered = Object.keys(data).filter((c) => r.granted.includes(c));
-      const { decision, byCategory } = await this.redecide(tx, r, r.fromRole, answered);
+      const decided = await this.redecide(tx, r, r.fromRole, answered);
+      const { decision, byCategory } = decided;
 
       const released: FieldMap = {};
       const withheldByPolicy: FieldMap = {};
@@ -525,13 +472,17 @@ export class RequestService {
         if (filtered.withheldPaths.length > 0) withheldByPolicy[category] = filtered.withheldPaths;
       }
       const now = new Date();
+      // A holder's reasons are free text: the record keeps them with their salts, the ledger commitments.
+      const withheld = body.withheld?.map((w) => ({ category: w.category, ...commitText(w.reason) }));
       await recordResponse(tx, r.id, {
         at: now,
         bySub: p.sub,
         data: out,
         released,
         withheldByPolicy,
-        ...(body.withheld ? { withheld: body.withheld } : {}),
+        ...(withheld
+          ? { withheld: withheld.map(({ category, text, salt }) => ({ category, reason: text, salt })) }
+          : {}),
       });
       const releasedDecisions = Object.keys(released).map((c) => byCategory.get(c)!);
       const policyDenied = Object.keys(withheldByPolicy).filter((c) => !released[c]);
@@ -543,6 +494,7 @@ export class RequestService {
           lawfulBasis: unique(releasedDecisions.flatMap((d) => d.lawfulBasis)),
           // Nothing released rests on no consent basis: overallConsent([]) would say `not_required`.
           ...(releasedDecisions.length > 0 ? { consent: overallConsent(releasedDecisions).status } : {}),
+          ...consentRecordsOf(decided, answered),
           decision: 'permit',
           ruleIds: unique(releasedDecisions.flatMap((d) => d.ruleIds)),
           fields: released,
@@ -558,15 +510,15 @@ export class RequestService {
           categories: policyDenied,
         });
       }
-      // The holder's own decisions not to share a category are records too, each with its reason.
-      for (const w of body.withheld ?? []) {
+      // The holder's own decisions not to share a category are records too, each with its reason's commitment.
+      for (const w of withheld ?? []) {
         entries.push({
           ...base,
           action: 'response.withheld',
           decision: 'deny',
           ruleIds: [],
           categories: [w.category],
-          reason: w.reason,
+          commitments: { reason: w.commitment },
         });
       }
       await this.deps.ledger.append(tx, {
@@ -588,7 +540,8 @@ export class RequestService {
     return recordedTransaction(this.deps.db, async (tx) => {
       const r = await this.forHolder(tx, p, id);
       const now = new Date();
-      await recordDecline(tx, r.id, { at: now, bySub: p.sub, reason: body.reason });
+      const reason = commitText(body.reason);
+      await recordDecline(tx, r.id, { at: now, bySub: p.sub, reason: reason.text, salt: reason.salt });
       await this.deps.ledger.append(tx, {
         entries: [
           {
@@ -597,7 +550,7 @@ export class RequestService {
             decision: 'deny',
             ruleIds: [],
             categories: r.granted,
-            reason: body.reason,
+            commitments: { reason: reason.commitment },
           },
         ],
         events: [

@@ -1,7 +1,7 @@
 import type { Subject } from '../../http/subject.js';
 import type { OverrideReason } from '../../policy/index.js';
 import type { Queryable } from '../../store/index.js';
-import type { RefusalT } from './schemas.js';
+import type { ConsentOutcomeT, RefusalT } from './schemas.js';
 
 export type StoredStatus = 'awaiting_response' | 'responded' | 'declined';
 export type FieldMap = Record<string, string[]>;
@@ -31,7 +31,9 @@ export interface InfoRequest {
   granted: string[];
   refused: RefusalT[];
   lawfulBasis: string[];
-  consent: { status: string; basis: string };
+  consent: ConsentOutcomeT;
+  consentRecordId?: string;
+  consentNotice?: string;
   consentClaim?: ConsentClaim;
   override?: Override;
   justification: string;
@@ -44,9 +46,18 @@ export interface InfoRequest {
   responseData?: Record<string, unknown>;
   released?: FieldMap;
   withheldByPolicy?: FieldMap;
-  withheld?: Array<{ category: string; reason: string }>;
+  withheld?: Withheld[];
   declinedAt?: Date;
   declineReason?: string;
+  /** Salt of the decline reason's commitment in the ledger (absent for declines before commitments). */
+  declineReasonSalt?: string;
+}
+
+/** A holder's own decision not to share a category; the salt is its reason's commitment's. */
+export interface Withheld {
+  category: string;
+  reason: string;
+  salt?: string;
 }
 
 /** Times come back as RFC 3339 strings (store/db.ts type parsers). */
@@ -65,7 +76,9 @@ interface Row extends Record<string, unknown> {
   granted: string[];
   refused: RefusalT[];
   lawful_basis: string[];
-  consent: { status: string; basis: string };
+  consent: ConsentOutcomeT;
+  consent_record_id: string | null;
+  consent_notice: string | null;
   consent_claim: ConsentClaim | null;
   override: Override | null;
   justification: string;
@@ -78,9 +91,10 @@ interface Row extends Record<string, unknown> {
   response_data: Record<string, unknown> | null;
   released: FieldMap | null;
   withheld_by_policy: FieldMap | null;
-  withheld: Array<{ category: string; reason: string }> | null;
+  withheld: Withheld[] | null;
   declined_at: string | null;
   decline_reason: string | null;
+  decline_reason_salt: string | null;
 }
 
 function fromRow(r: Row): InfoRequest {
@@ -107,6 +121,8 @@ function fromRow(r: Row): InfoRequest {
   };
   if (r.related_children) out.relatedChildren = r.related_children;
   if (r.consent_claim) out.consentClaim = r.consent_claim;
+  if (r.consent_record_id !== null) out.consentRecordId = r.consent_record_id;
+  if (r.consent_notice !== null) out.consentNotice = r.consent_notice;
   if (r.override) out.override = r.override;
   if (r.case_reference !== null) out.caseReference = r.case_reference;
   if (r.responded_at) out.respondedAt = new Date(r.responded_at);
@@ -116,6 +132,7 @@ function fromRow(r: Row): InfoRequest {
   if (r.withheld) out.withheld = r.withheld;
   if (r.declined_at) out.declinedAt = new Date(r.declined_at);
   if (r.decline_reason !== null) out.declineReason = r.decline_reason;
+  if (r.decline_reason_salt !== null) out.declineReasonSalt = r.decline_reason_salt;
   return out;
 }
 
@@ -128,9 +145,10 @@ export async function insertRequest(
   await tx.query(
     `INSERT INTO info_requests (id, from_agency, from_kind, from_sub, from_role, to_agency, to_kind, purpose,
        subject, related_children, categories, granted, refused, lawful_basis, consent, consent_claim, override,
-       justification, case_reference, respond_by, status, policy_version, created_at)
+       justification, case_reference, respond_by, status, policy_version, created_at, consent_record_id,
+       consent_notice)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-       $22, $23)`,
+       $22, $23, $24, $25)`,
     [
       r.id,
       r.fromAgency,
@@ -155,6 +173,8 @@ export async function insertRequest(
       r.status,
       r.policyVersion,
       r.createdAt.toISOString(),
+      r.consentRecordId ?? null,
+      r.consentNotice ?? null,
     ],
   );
 }
@@ -181,7 +201,7 @@ export async function recordResponse(
     data: Record<string, unknown>;
     released: FieldMap;
     withheldByPolicy: FieldMap;
-    withheld?: Array<{ category: string; reason: string }>;
+    withheld?: Withheld[];
   },
 ): Promise<void> {
   await tx.query(
@@ -203,11 +223,12 @@ export async function recordResponse(
 export async function recordDecline(
   tx: Queryable,
   id: string,
-  d: { at: Date; bySub: string; reason: string },
+  d: { at: Date; bySub: string; reason: string; salt: string },
 ): Promise<void> {
   await tx.query(
-    `UPDATE info_requests SET status = 'declined', declined_at = $2, declined_by_sub = $3, decline_reason = $4
+    `UPDATE info_requests SET status = 'declined', declined_at = $2, declined_by_sub = $3, decline_reason = $4,
+       decline_reason_salt = $5
      WHERE id = $1 AND status = 'awaiting_response'`,
-    [id, d.at.toISOString(), d.bySub, d.reason],
+    [id, d.at.toISOString(), d.bySub, d.reason, d.salt],
   );
 }

@@ -4,7 +4,8 @@ import { requestsMigration } from './003_requests.js';
 import { ledgerReasonMigration } from './004_ledger_reason.js';
 import { ledgerQueueGuardMigration } from './005_ledger_queue_guard.js';
 import { ledgerPartiesInboxMigration } from './006_ledger_parties_inbox.js';
-import { notificationsMigration } from './007_notifications.js';
+import { concernsMigration } from './007_concerns.js';
+import { notificationsMigration } from './008_notifications.js';
 
 /** A numbered schema change. Ids run 1, 2, 3… without gaps; a released migration is never edited. */
 export interface Migration {
@@ -20,5 +21,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ledgerReasonMigration,
   ledgerQueueGuardMigration,
   ledgerPartiesInboxMigration,
+  concernsMigration,
   notificationsMigration,
 ];
