@@ -119,6 +119,18 @@ t.test('retries, a dead letter after the last try, shown in the inbox, replayed'
     [{ agency_id: POLICE, kind: 'event', ref: eventId, type: 'webhook.dead_lettered' }],
     "in the agency's inbox, naming the event",
   );
+  const viaHttp = await gw.call(POLICE, 'police_officer', 'GET', '/v1/inbox?status=open');
+  t.equal(viaHttp.status, 200, viaHttp.text);
+  t.match(
+    viaHttp.json.items.filter((i: { type: string }) => i.type === 'webhook.dead_lettered'),
+    [{ kind: 'event', type: 'webhook.dead_lettered', ref: eventId }],
+    'the agency sees it in GET /v1/inbox',
+  );
+  const other = await gw.call(CSC, 'social_worker', 'GET', '/v1/inbox?status=all');
+  t.notOk(
+    other.json.items.some((i: { type: string }) => i.type === 'webhook.dead_lettered'),
+    'not in another agency inbox',
+  );
   t.equal(
     (await db.query('SELECT 1 FROM outbox WHERE type = $1', ['webhook.dead_lettered'])).length,
     0,
