@@ -163,3 +163,54 @@ t.test('retries, a dead letter after the last try, shown in the inbox, replayed'
   await gw.gateway.notifications.drain();
   t.equal(receiver.of(eventId).length, 4, 'no further delivery');
 });
+
+t.test('a dead letter the database cannot take yet: the job waits and records it later, once', async (t) => {
+  const receiver = await startReceiver(t, certsDir);
+  setWebhookUrl(certsDir, POLICE, receiver.url(`/hook/${POLICE}`));
+  receiver.respond = () => ({ status: 500 });
+  const gw = await startNotifyGateway(t, {
+    certsDir,
+    env: { SGW_WEBHOOK_MAX_ATTEMPTS: '2', SGW_WEBHOOK_BACKOFF_MS: '200' },
+  });
+  const db = gw.gateway.db;
+  await db.query(`CREATE FUNCTION test_refuse_dead_letter() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'disk full (test)'; END $$`);
+  await db.query(
+    `CREATE TRIGGER test_refuse_dead_letter BEFORE INSERT ON webhook_dead_letters
+       FOR EACH ROW EXECUTE FUNCTION test_refuse_dead_letter()`,
+  );
+  const subject = { type: 'child', nhsNumber: validNhsNumberFrom(984_000_100) };
+  t.equal(
+    (await gw.call(CSC, 'social_worker', 'POST', '/v1/requests', requestBody({ subject }))).status,
+    201,
+  );
+  const [event] = await db.query<{ event_id: string }>('SELECT event_id FROM outbox');
+  const eventId = event?.event_id ?? '';
+
+  t.ok(
+    await receiver.waitFor(() => receiver.of(eventId).length >= 4),
+    'past its last try the job keeps trying while the dead letter cannot be written',
+  );
+  t.equal((await db.query('SELECT 1 FROM webhook_dead_letters')).length, 0, 'nothing recorded yet');
+  t.equal(
+    (await db.query("SELECT 1 FROM inbox_items WHERE type = 'webhook.dead_lettered'")).length,
+    0,
+    'no inbox item without its dead letter',
+  );
+
+  await db.query('DROP TRIGGER test_refuse_dead_letter ON webhook_dead_letters');
+  t.ok(
+    await until(async () => (await db.query('SELECT 1 FROM webhook_dead_letters')).length > 0, 15_000),
+    'recorded once the database takes it',
+  );
+  const tries = receiver.of(eventId).length;
+  await new Promise((r) => setTimeout(r, 1000));
+  t.equal(receiver.of(eventId).length, tries, 'and the tries stop');
+  const letters = await db.query<{ attempts: number }>('SELECT attempts FROM webhook_dead_letters');
+  t.same(letters, [{ attempts: 2 }], 'one dead letter, counting the configured tries');
+  t.equal(
+    (await db.query("SELECT 1 FROM inbox_items WHERE type = 'webhook.dead_lettered'")).length,
+    1,
+    'one inbox item',
+  );
+});
