@@ -2,7 +2,7 @@ import { recordInboxItem } from '../ledger/index.js';
 import type { Db, Queryable } from '../store/index.js';
 
 /** The inbox item type of a dead letter (contract section 12). */
-export const DEAD_LETTERED = 'webhook.dead_lettered';
+const DEAD_LETTERED = 'webhook.dead_lettered';
 
 export interface DeadLetterInput {
   eventId: string;

@@ -12,17 +12,10 @@ import { openQueue } from './queue.js';
 import { startRelay } from './relay.js';
 import { startWebhookWorker } from './worker.js';
 
-export {
-  DEAD_LETTERED,
-  type DeadLetter,
-  listDeadLetters,
-  recordDeadLetter,
-  replayDeadLetters,
-} from './dead-letters.js';
+export { type DeadLetter, listDeadLetters, replayDeadLetters } from './dead-letters.js';
 export type { NotifyEvent } from './event.js';
 export { type NotifyMetrics, registerNotifyMetrics } from './metrics.js';
 export { type OutboxBacklog, outboxBacklog } from './outbox.js';
-export { jobIdOf, queuePrefix, WEBHOOK_QUEUE } from './queue.js';
 export { signatureHeader } from './signature.js';
 export { type CheckedTarget, checkWebhookUrl, type UrlPolicy, WebhookUrlRefused } from './ssrf.js';
 export { type DeliveryOutcome, postWebhook } from './webhook.js';

@@ -42,7 +42,7 @@ const KEEP_COMPLETED = { age: 24 * 3600, count: 100_000 };
 /** Dead letters are in the database; failed jobs stay a week for an operator's look in Redis. */
 const KEEP_FAILED = { age: 7 * 24 * 3600, count: 100_000 };
 
-export function jobOptions(eventId: string, replays: number, maxAttempts: number): JobsOptions {
+function jobOptions(eventId: string, replays: number, maxAttempts: number): JobsOptions {
   return {
     jobId: jobIdOf(eventId, replays),
     attempts: maxAttempts,

@@ -48,9 +48,9 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
  * Stage 2 of outbox → relay → deliver → dead letter (docs/notifications.md). Each round, in one
  * database transaction: take the oldest unrelayed rows (one relay at a time, by advisory lock), hand
  * those of agencies with a webhook to the queue, and only once the queue acknowledged them mark the
- * rows relayed. A relay that dies in
- * between leaves them unmarked and they are handed over again; the queue knows them by job id and does
- * not add them twice while it still holds them. Nothing here runs on the request path.
+ * rows relayed. A relay that dies in between leaves them unmarked and they are handed over again; the
+ * queue knows them by job id and does not add them twice while it still holds them. Nothing here runs
+ * on the request path.
  */
 export function startRelay(opts: RelayOptions): Relay {
   const intervalMs = opts.intervalMs ?? 250;
@@ -61,10 +61,11 @@ export function startRelay(opts: RelayOptions): Relay {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
 
-  const round = (): Promise<number> =>
-    opts.db.transaction(async (tx) => {
+  /** One batch; returns how many rows it relayed. */
+  const round = async (): Promise<number> => {
+    const { relayed, skipped } = await opts.db.transaction(async (tx) => {
       const events = await takeUnrelayed(tx, batchSize);
-      if (events.length === 0) return 0;
+      if (events.length === 0) return { relayed: 0, skipped: [] };
       const jobs = events.filter((e) => opts.hasWebhook(e.agency));
       if (jobs.length > 0) await withTimeout(opts.queue.enqueue(jobs), enqueueTimeoutMs);
       await opts.afterEnqueue?.();
@@ -72,9 +73,11 @@ export function startRelay(opts: RelayOptions): Relay {
         tx,
         events.map((e) => e.rowId),
       );
-      for (const e of events) if (!jobs.includes(e)) opts.onSkipped?.(e.agency);
-      return events.length;
+      return { relayed: events.length, skipped: events.filter((e) => !jobs.includes(e)) };
     });
+    for (const e of skipped) opts.onSkipped?.(e.agency);
+    return relayed;
+  };
 
   const drain = async (): Promise<number> => {
     if (!opts.redisUp()) return 0;

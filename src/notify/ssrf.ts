@@ -54,7 +54,7 @@ export function classifyAddress(address: string): AddressClass {
 }
 
 /** The checks that need no DNS: a parseable http(s) URL without credentials. */
-export function parseWebhookUrl(text: string, policy: UrlPolicy): URL {
+function parseWebhookUrl(text: string, policy: UrlPolicy): URL {
   let url: URL;
   try {
     url = new URL(text);

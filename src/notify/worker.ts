@@ -19,7 +19,7 @@ export type DeliveryResult =
   | 'address_refused'
   | 'dead_lettered';
 
-export function resultOf(code: FailureCode): DeliveryResult {
+function resultOf(code: FailureCode): DeliveryResult {
   if (code.startsWith('status_')) return 'http_error';
   switch (code) {
     case 'redirect_refused':
