@@ -1,8 +1,8 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { runCli } from '../../src/cli/run.js';
 import { sweepOverdueConcerns, sweepOverdueRequests } from '../../src/exchange/index.js';
-import { certPaths, setWebhookUrl } from '../../src/registry/index.js';
+import { certPaths, readRegistry, setWebhookUrl } from '../../src/registry/index.js';
 import { concernBody, decisionBody } from '../exchange/concerns-fixtures.js';
 import { consentBody, requestBody } from '../exchange/requests-fixtures.js';
 import { AGENCIES, makeCerts, type TestGateway } from '../helpers/gateway.js';
@@ -233,6 +233,12 @@ t.test('a secret rotation: both secrets sign until finished, then only the new o
   t.not(fresh, old, 'a new secret in webhook.secret');
   t.equal(rotated.out.split(fresh).length - 1, 1, 'the new secret is printed once');
   t.notOk(rotated.out.includes(old), 'the old secret is not printed');
+  t.equal(statSync(certPaths(certsDir).webhookSecret(GP)).mode & 0o777, 0o600, 'webhook.secret stays 0600');
+  const record = readRegistry(certsDir).agencies.find((a) => a.id === GP);
+  t.equal(record?.webhookSecret, fresh);
+  t.equal(record?.previousWebhookSecret, old, 'the previous secret is kept for the grace period');
+  const grace = Date.parse(record?.previousWebhookSecretUntil ?? '') - Date.now();
+  t.ok(grace > 23 * 3600_000 && grace <= 24 * 3600_000, 'for 24 hours');
 
   const during = await eventUntil(9, (d) => signedWith(d, [fresh]).length === 1);
   t.ok(during, 'the running gateway signs with the new secret within seconds');
@@ -244,6 +250,7 @@ t.test('a secret rotation: both secrets sign until finished, then only the new o
 
   const finished = await cli('agency', 'webhook-secret', 'finish', '--id', GP);
   t.equal(finished.code, 0, finished.out);
+  t.equal(readRegistry(certsDir).agencies.find((a) => a.id === GP)?.previousWebhookSecret, undefined, 'gone');
   const after = await eventUntil(10, (d) => signedWith(d, [old]).length === 0);
   t.ok(after, 'after finish the old secret no longer signs');
   if (after) {
