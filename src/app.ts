@@ -4,10 +4,12 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Config } from './config/index.js';
 import { consentRoutes } from './consent/index.js';
-import { committedTexts, concernRoutes, inboxRoutes, requestRoutes } from './exchange/index.js';
+import { committedTexts, concernRoutes, flagRoutes, inboxRoutes, requestRoutes } from './exchange/index.js';
+import { registerBodyGuards } from './http/body.js';
 import { healthRoutes, type OutboxState } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
 import { registerHttpMetrics } from './http/metrics.js';
+import { registerOpenApi } from './http/openapi.js';
 import {
   clientErrorHandler,
   frameworkErrorHandler,
@@ -15,6 +17,9 @@ import {
   registerProblemHandling,
 } from './http/problem.js';
 import { registerRateLimits } from './http/rate-limit.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
+import { secureContextOptions, type TlsMaterial } from './http/tls.js';
+import { registerValidation } from './http/validation.js';
 import { registerIdentityWall } from './identity/index.js';
 import { type Ledger, ledgerRoutes } from './ledger/index.js';
 import { type PolicySource, policyRoutes } from './policy/index.js';
@@ -23,12 +28,7 @@ import { registryRoutes } from './registry/routes.js';
 import type { Db } from './store/index.js';
 
 export const BODY_LIMIT = 256 * 1024;
-
-export interface TlsMaterial {
-  key: string;
-  cert: string;
-  ca: string;
-}
+const CONNECTIONS_CHECK_MS = 1000;
 
 export interface AppDeps {
   config: Config;
@@ -45,17 +45,18 @@ export interface AppDeps {
   outbox?: () => Promise<OutboxState>;
   /** Without it the app serves plain HTTP, which only app.inject() tests use: /v1 then always says 401. */
   tls?: TlsMaterial;
-  /** The clock concerns keep their deadlines by; tests set it to the day they check. */
+  /** The clock concerns keep their deadlines by and flags their validity; tests set it to the day they check. */
   now?: () => Date;
 }
 
 /**
- * Builds the gateway with its plugins in pipeline order (contract and ARCHITECTURE.md):
- * problem details and request ids → identity wall (mTLS, JWT, roles) → rate limits → routes.
+ * Builds the gateway with its plugins in pipeline order (contract and ARCHITECTURE.md): security
+ * headers → problem details and request ids → identity wall (mTLS, JWT, roles) → rate limits → routes.
  * It does not listen.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  const limits = config.http;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(config.logLevel) }),
     genReqId: genRequestId,
@@ -63,34 +64,50 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     bodyLimit: BODY_LIMIT,
-    ajv: {
-      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
-    },
+    // Node measures these on the connection; Fastify's defaults leave the request unbounded.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    // A HEAD of a /v1 read would run its handler (and ledger a view) to show nothing: no HEAD routes, but
+    // where a route asks for one (/health/*, for load balancers).
+    exposeHeadRoutes: false,
     ...(deps.tls
       ? {
           https: {
-            key: deps.tls.key,
-            cert: deps.tls.cert,
-            ca: deps.tls.ca,
+            ...secureContextOptions(deps.tls),
             requestCert: true,
             // The wall checks the certificate per request (revocation, suspension); /health/* needs none.
             rejectUnauthorized: false,
-            minVersion: 'TLSv1.2' as const,
+            handshakeTimeout: limits.handshakeTimeoutMs,
+            headersTimeout: limits.headersTimeoutMs,
+            requestTimeout: limits.requestTimeoutMs,
+            // How often Node looks for requests past their timeouts (its default is every 30 s).
+            connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
           },
         }
       : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.server.maxConnections = limits.maxConnections;
+  registerSecurityHeaders(app);
   registerProblemHandling(app);
   if (deps.metrics) registerHttpMetrics(app, deps.metrics);
+  registerValidation(app);
+  registerBodyGuards(app, {
+    minBytesPerSecond: limits.bodyMinBytesPerSecond,
+    graceMs: limits.bodyRateGraceMs,
+  });
+  // Before every route, so that each one is in the document.
+  await registerOpenApi(app);
   // JSON only: anything else is 415.
   app.removeContentTypeParser('text/plain');
 
-  const applyRateLimits = await registerRateLimits(app, deps.redis, config.rateLimits, config.gatewayId);
+  const rateLimits = await registerRateLimits(app, deps.redis, config.rateLimits, config.gatewayId);
   await registerIdentityWall(app, {
     registry: deps.registry,
     gatewayId: config.gatewayId,
-    afterAuthentication: applyRateLimits,
+    afterAuthentication: (request) => rateLimits.practitioner(request),
+    onAuthenticationFailure: (request, key) => rateLimits.authFailure(request, key),
   });
 
   const { ledger, policies, registry } = deps;
@@ -117,12 +134,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registry,
     ...(deps.now ? { now: deps.now } : {}),
   });
+  await app.register(flagRoutes, {
+    db: deps.db,
+    ledger,
+    policies,
+    agencies: registry,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
   await app.register(inboxRoutes, { db: deps.db });
   await app.register(ledgerRoutes, {
     prefix: '/v1',
     ledger,
     policyVersion: () => policies.current().version,
     texts: committedTexts,
+    readWaitMs: config.auditReadWaitMs,
   });
   return app;
 }

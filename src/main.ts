@@ -7,6 +7,7 @@ import type { Config } from './config/index.js';
 import { startOverdueSweep } from './exchange/index.js';
 import { loggerOptions } from './http/logging.js';
 import { createMetricsRegistry, type MetricsServer, startMetricsServer } from './http/metrics.js';
+import { secureContextOptions, type TlsMaterial } from './http/tls.js';
 import { createLedger, type Ledger, registerLedgerMetrics } from './ledger/index.js';
 import {
   type Notifications,
@@ -31,7 +32,7 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-function readTls(certsDir: string) {
+function readTls(certsDir: string): TlsMaterial {
   const p = certPaths(certsDir);
   return {
     key: readFileSync(p.serverKey, 'utf8'),
@@ -109,7 +110,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     // A re-issued server certificate (sgw ca init --force) is served to new connections without a restart.
     try {
       const tls = readTls(config.certsDir);
-      (app.server as unknown as import('node:tls').Server).setSecureContext({ ...tls });
+      (app.server as unknown as import('node:tls').Server).setSecureContext(secureContextOptions(tls));
     } catch (err) {
       app.log.error({ err }, 'could not reload the server certificate');
     }

@@ -7,6 +7,7 @@ export {
   SUPPORTED_YEARS,
   UnsupportedYearError,
 } from './bank-holidays.js';
+export { validityBound } from './validity.js';
 export {
   acknowledgeBy,
   addWorkingDays,

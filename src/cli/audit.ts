@@ -2,13 +2,15 @@ import type { Config } from '../config/index.js';
 import { exportLedger, proveEntry, verifyLedger } from '../ledger/index.js';
 import { openStore } from '../store/index.js';
 import { type CliIo, parseOptions, required, UsageError } from './io.js';
+import { WITNESS_USAGE, witnessCommand } from './witness.js';
 
 export const AUDIT_USAGE = `  audit verify                        recompute the chain, the tree and every checkpoint signature
   audit export [--from F] [--to T]    entries as JSON lines (F, T: a seq, or an RFC 3339 time)
-  audit prove --seq N                 a self-contained receipt for entry N (scripts/verify-receipt.mjs)`;
+  audit prove --seq N                 a self-contained receipt for entry N (scripts/verify-receipt.mjs)
+${WITNESS_USAGE}`;
 
 /**
- * `sgw audit verify|export|prove`. verify prints its result as JSON and exits 1 when the ledger was
+ * `sgw audit verify|export|prove|witness`. verify prints its result as JSON and exits 1 when the ledger was
  * tampered with, naming the first bad seq on stderr.
  */
 export async function auditCommand(args: string[], config: Config, io: CliIo): Promise<number> {
@@ -62,7 +64,9 @@ export async function auditCommand(args: string[], config: Config, io: CliIo): P
         return 0;
       });
     }
+    case 'witness':
+      return witnessCommand(rest, config, io);
     default:
-      throw new UsageError(`audit needs verify, export or prove\n${AUDIT_USAGE}`);
+      throw new UsageError(`audit needs verify, export, prove or witness\n${AUDIT_USAGE}`);
   }
 }

@@ -10,6 +10,7 @@ import {
   reactivateAgency,
   readRegistry,
   removeJwtKey,
+  renewServerCertificate,
   revokeAgencyCertificates,
   suspendAgency,
   validateAgencyId,
@@ -128,7 +129,18 @@ export async function agencyCommand(args: string[], config: Config, io: CliIo): 
 
 export function certCommand(args: string[], config: Config, io: CliIo): number {
   const [sub, ...rest] = args;
-  if (sub !== 'revoke') throw new UsageError('usage: sgw cert revoke --agency ID');
+  if (sub === 'server') {
+    const { values } = parseOptions(rest, { hostname: { type: 'string' } });
+    const cert = renewServerCertificate(config.certsDir, {
+      ...(values.hostname ? { hostname: values.hostname } : {}),
+    });
+    io.stdout(
+      `server certificate ${cert.serial} issued, valid ${cert.notBefore} through ${cert.notAfter}; running gateways serve it within seconds`,
+    );
+    return 0;
+  }
+  if (sub !== 'revoke')
+    throw new UsageError('usage: sgw cert revoke --agency ID | sgw cert server [--hostname H]');
   const { values } = parseOptions(rest, { agency: { type: 'string' } });
   const id = required(values, 'agency');
   const serials = revokeAgencyCertificates(config.certsDir, id);

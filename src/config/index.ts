@@ -16,6 +16,16 @@ const EnvSchema = Type.Object({
   SGW_GATEWAY_ID: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', default: 'sgw' }),
   SGW_RATE_LIMIT_PER_PRACTITIONER: Type.Integer({ minimum: 1, default: 600 }),
   SGW_RATE_LIMIT_PER_AGENCY: Type.Integer({ minimum: 1, default: 6000 }),
+  SGW_AUTH_FAILURES_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),
+  SGW_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 30_000 }),
+  SGW_HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000 }),
+  SGW_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000 }),
+  SGW_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 60_000 }),
+  SGW_TLS_HANDSHAKE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000 }),
+  SGW_MAX_CONNECTIONS: Type.Integer({ minimum: 1, default: 1000 }),
+  SGW_BODY_MIN_BYTES_PER_SECOND: Type.Integer({ minimum: 1, default: 1024 }),
+  SGW_BODY_RATE_GRACE_MS: Type.Integer({ minimum: 0, default: 5000 }),
+  SGW_AUDIT_READ_WAIT_MS: Type.Integer({ minimum: 0, maximum: 30_000, default: 2000 }),
   SGW_DEFAULT_RESPOND_WORKING_DAYS: Type.Integer({ minimum: 1, maximum: 60, default: 5 }),
   // 12 tries, 1 minute doubling: the waits alone add up to 2047 minutes (over 34 h) before a dead letter.
   SGW_WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 12 }),
@@ -47,8 +57,19 @@ export interface Config {
   policiesDir: string;
   gatewayId: string;
   logLevel: LogLevel;
-  /** Requests per minute: per practitioner and per agency (our addition to contract section 14). */
-  rateLimits: { perPractitioner: number; perAgency: number };
+  /**
+   * Requests per minute per practitioner and per agency, and failed authentications per minute per
+   * client certificate (or per remote address without a good one) before failures are answered 429
+   * (our addition to contract section 14).
+   */
+  rateLimits: { perPractitioner: number; perAgency: number; authFailures: number };
+  /**
+   * How long an audit read waits for the sequencer to chain what was committed before it began; past
+   * it, the read answers with what it has and says what is pending (our addition; docs/ledger.md).
+   */
+  auditReadWaitMs: number;
+  /** Connection limits and timeouts (our addition; see docs/http.md). */
+  http: HttpLimits;
   /**
    * Working days a holder has to answer a request when no matching rule sets `respondWithin` (our
    * addition; timescales belong in configuration, not in code).
@@ -73,6 +94,26 @@ export interface WebhookConfig {
   caFile: string | undefined;
 }
 
+/** How long a client may take, and how many connections it may hold (docs/http.md). */
+export interface HttpLimits {
+  /** The whole request, headers and body, must arrive within this. */
+  requestTimeoutMs: number;
+  /** The request headers must arrive within this (at most requestTimeoutMs). */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** A connection on which nothing moves for this long is closed. */
+  idleTimeoutMs: number;
+  /** The TLS handshake must finish within this. */
+  handshakeTimeoutMs: number;
+  /** Connections open at once; more are refused as they arrive. */
+  maxConnections: number;
+  /** A body arriving slower than this on average, once bodyRateGraceMs have passed, is refused. */
+  bodyMinBytesPerSecond: number;
+  /** How long a body may take before its rate is judged (small bodies are done well before). */
+  bodyRateGraceMs: number;
+}
+
 export class ConfigError extends Error {}
 
 /**
@@ -91,6 +132,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch (err) {
     throw new ConfigError(`invalid configuration: ${describeEnvError(err)}`);
   }
+  // Node refuses a headers timeout longer than the request timeout; say so in the operator's terms.
+  if (parsed.SGW_HEADERS_TIMEOUT_MS > parsed.SGW_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      'invalid configuration: SGW_HEADERS_TIMEOUT_MS must not be greater than SGW_REQUEST_TIMEOUT_MS',
+    );
+  }
   return {
     port: parsed.PORT,
     host: parsed.HOST,
@@ -104,6 +151,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: {
       perPractitioner: parsed.SGW_RATE_LIMIT_PER_PRACTITIONER,
       perAgency: parsed.SGW_RATE_LIMIT_PER_AGENCY,
+      authFailures: parsed.SGW_AUTH_FAILURES_PER_MINUTE,
+    },
+    auditReadWaitMs: parsed.SGW_AUDIT_READ_WAIT_MS,
+    http: {
+      requestTimeoutMs: parsed.SGW_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: parsed.SGW_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: parsed.SGW_KEEP_ALIVE_TIMEOUT_MS,
+      idleTimeoutMs: parsed.SGW_IDLE_TIMEOUT_MS,
+      handshakeTimeoutMs: parsed.SGW_TLS_HANDSHAKE_TIMEOUT_MS,
+      maxConnections: parsed.SGW_MAX_CONNECTIONS,
+      bodyMinBytesPerSecond: parsed.SGW_BODY_MIN_BYTES_PER_SECOND,
+      bodyRateGraceMs: parsed.SGW_BODY_RATE_GRACE_MS,
     },
     defaultRespondWorkingDays: parsed.SGW_DEFAULT_RESPOND_WORKING_DAYS,
     webhooks: {

@@ -1,12 +1,12 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { endOfLondonDay, startOfLondonDay } from '../calendar/index.js';
+import { validityBound } from '../calendar/index.js';
 import { AppError, conflict, type FieldError, notFound } from '../http/errors.js';
-import { isUuid, stringEnum } from '../http/schema.js';
+import { DateOrDateTime, isUuid, stringEnum } from '../http/schema.js';
 import {
-  checkSubject,
+  checkSubjectInto,
   identifiersOf,
-  isValidNhsNumber,
+  nhsNumberProblem,
   normaliseNhsNumber,
   SubjectSchema,
 } from '../http/subject.js';
@@ -39,29 +39,6 @@ export interface ConsentRoutesOptions {
 
 const RELATIONSHIPS = ['self', 'parent', 'person_with_parental_responsibility', 'guardian'] as const;
 const STATUSES = ['given', 'refused'] as const;
-/** A date-time with a zone, or a date (a day in England: validFrom from its start, validTo to its end). */
-const DateOrDateTime = Type.String({
-  pattern:
-    '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|z|[+-][0-9]{2}:[0-9]{2}))?$',
-  maxLength: 40,
-});
-const DATE_ONLY = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
-
-/** The instant a validity bound means; undefined when it names no real time (e.g. 2026-02-30). */
-function instantOf(value: string, bound: 'from' | 'to'): string | undefined {
-  try {
-    if (DATE_ONLY.test(value)) {
-      const at =
-        bound === 'from' ? startOfLondonDay(value) : new Date(endOfLondonDay(value).getTime() + 1000);
-      return at.toISOString();
-    }
-  } catch {
-    return undefined;
-  }
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-}
-
 const GivenBy = Type.Object(
   {
     relationship: stringEnum(RELATIONSHIPS),
@@ -195,13 +172,7 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
       const me = practitionerOf(request);
       const body = request.body;
       const errors: FieldError[] = [];
-      let subject = body.subject;
-      try {
-        subject = checkSubject(body.subject, '/subject');
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        errors.push(...(err.extras.errors ?? []));
-      }
+      const subject = checkSubjectInto(errors, body.subject, '/subject');
       if (body.subject.nhsNumber === undefined && body.subject.pncId === undefined) {
         errors.push({
           path: '/subject',
@@ -213,8 +184,8 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
         if (!registry.agency(id))
           errors.push({ path: `/agencies/${i}`, message: 'is not a registered agency' });
       });
-      const validFrom = instantOf(body.validFrom, 'from');
-      const validTo = body.validTo === undefined ? undefined : instantOf(body.validTo, 'to');
+      const validFrom = validityBound(body.validFrom, 'from');
+      const validTo = body.validTo === undefined ? undefined : validityBound(body.validTo, 'to');
       if (!validFrom) errors.push({ path: '/validFrom', message: 'is not a real date or time' });
       if (body.validTo !== undefined && !validTo) {
         errors.push({ path: '/validTo', message: 'is not a real date or time' });
@@ -276,14 +247,8 @@ export async function consentRoutes(app: FastifyInstance, opts: ConsentRoutesOpt
       let by: { nhsNumber: string } | { pncId: string };
       if (q.nhsNumber !== undefined) {
         const nhsNumber = normaliseNhsNumber(q.nhsNumber);
-        if (!isValidNhsNumber(nhsNumber)) {
-          throw invalid([
-            {
-              path: 'querystring:/nhsNumber',
-              message: 'must be 10 digits with a valid modulus-11 check digit',
-            },
-          ]);
-        }
+        const problem = nhsNumberProblem(nhsNumber);
+        if (problem) throw invalid([{ path: 'querystring:/nhsNumber', message: problem }]);
         by = { nhsNumber };
       } else {
         by = { pncId: (q.pncId as string).toUpperCase() };

@@ -60,13 +60,14 @@ const ReadySchema = Type.Object({
 export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Promise<void> {
   app.get(
     '/health/live',
-    { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    { exposeHeadRoute: true, schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
     async () => ({ status: 'ok' as const }),
   );
 
   app.get(
     '/health/ready',
     {
+      exposeHeadRoute: true,
       schema: {
         response: { 200: ReadySchema, 503: ReadySchema },
       },

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS, type ErrorCode, type FieldError } from './errors.js';
 import { isUuid } from './schema.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 /**
  * Accept a caller's correlation id when it is a UUID; otherwise make our own. The id is on every log
@@ -118,6 +119,8 @@ export function frameworkErrorHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
+  // Raised before the onRequest hooks that set these on every other response.
+  reply.headers(SECURITY_HEADERS);
   reply.header('x-request-id', request.id);
   const err =
     error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH'
@@ -128,25 +131,35 @@ export function frameworkErrorHandler(
   sendProblem(reply, err);
 }
 
+const RAW_SECURITY_HEADERS = Object.entries(SECURITY_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
+
 /**
  * Requests Node's HTTP parser refuses before Fastify sees them (headers over 16 KiB, a garbled request
- * line): answered on the raw socket, but still as problem details with an x-request-id.
+ * line) and requests that did not arrive within the headers or request timeout: answered on the raw
+ * socket, but still as problem details with an x-request-id, and the connection closed. Nothing is
+ * written when an answer is already on its way on that connection.
  */
 export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
   const detail =
     err.code === 'HPE_HEADER_OVERFLOW'
       ? 'The request headers are too large.'
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      : timedOut
         ? 'The request took too long to arrive.'
         : 'The request is malformed.';
   const id = randomUUID();
-  const body = JSON.stringify(
-    problemBody(new AppError('validation_failed', detail, { errors: [{ path: '/', message: detail }] }), id),
-  );
-  if (socket.writable) {
+  const problem = timedOut
+    ? new AppError('request_timeout', detail)
+    : new AppError('validation_failed', detail, { errors: [{ path: '/', message: detail }] });
+  const body = JSON.stringify(problemBody(problem, id));
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const status = `${problem.status} ${timedOut ? 'Request Timeout' : 'Bad Request'}`;
     socket.write(
-      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\n${RAW_SECURITY_HEADERS}Connection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();

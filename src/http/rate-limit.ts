@@ -8,6 +8,19 @@ export interface RateLimits {
   perPractitioner: number;
   /** Requests per minute for a whole agency. */
   perAgency: number;
+  /** Failed authentications per minute from one client certificate, or one address without a good one. */
+  authFailures: number;
+}
+
+/** The checks the identity wall runs: what it passes (a practitioner) and what it refuses (a failure). */
+export interface RateLimitChecks {
+  /** Once the practitioner is known: one window per practitioner and one per agency. */
+  practitioner(request: FastifyRequest): Promise<void>;
+  /**
+   * Counts a failed authentication against `key` (a certificate fingerprint or a remote address) and
+   * throws 429 once there were more than the limit in the window; the caller throws its 401 otherwise.
+   */
+  authFailure(request: FastifyRequest, key: string): Promise<void>;
 }
 
 type IncrCallback = (err: Error | null, res?: { current: number; ttl: number }) => void;
@@ -64,38 +77,58 @@ function fallbackStore(redis: Redis, memory: MemoryWindows, prefix = 'sgw:rl:') 
   };
 }
 
+const MINUTE = 60_000;
+
 /**
- * Returns the check the identity wall runs once the practitioner is known: one window per practitioner
- * and one per agency, both per minute.
+ * Registers the rate-limit plugin and returns the checks the identity wall runs. Every window is per
+ * minute, counted in Redis (shared by the gateways of one deployment) or in this process while Redis
+ * is away.
  */
 export async function registerRateLimits(
   app: FastifyInstance,
   redis: Redis,
   limits: RateLimits,
   gatewayId: string,
-): Promise<(request: FastifyRequest) => Promise<void>> {
+): Promise<RateLimitChecks> {
   // Keyed by gateway id: gateways of one deployment share counters, other deployments on the same Redis do not.
-  const store = fallbackStore(redis, new MemoryWindows(), `sgw:rl:${gatewayId}:`);
-  await app.register(rateLimit, { global: false, store });
-  const minute = 60_000;
+  const Store = fallbackStore(redis, new MemoryWindows(), `sgw:rl:${gatewayId}:`);
+  await app.register(rateLimit, { global: false, store: Store });
   const perPractitioner = app.createRateLimit({
     keyGenerator: (req) => `p:${req.practitioner.agency}:${req.practitioner.sub}`,
     max: limits.perPractitioner,
-    timeWindow: minute,
+    timeWindow: MINUTE,
   });
   const perAgency = app.createRateLimit({
     keyGenerator: (req) => `a:${req.practitioner.agency}`,
     max: limits.perAgency,
-    timeWindow: minute,
+    timeWindow: MINUTE,
   });
-  return async (request) => {
-    for (const limiter of [perPractitioner, perAgency]) {
-      const result = await limiter(request);
-      if (!result.isAllowed && result.isExceeded) {
-        throw new AppError('rate_limited', 'Rate limit exceeded; retry later.', {
-          retryAfter: Math.max(1, result.ttlInSeconds ?? 60),
-        });
+  const failures = new Store();
+  const countFailure = (key: string) =>
+    new Promise<{ current: number; ttl: number }>((resolve) =>
+      failures.incr(`f:${key}`, (_err, res) => resolve(res ?? { current: 1, ttl: MINUTE }), MINUTE),
+    );
+  return {
+    async practitioner(request) {
+      for (const limiter of [perPractitioner, perAgency]) {
+        const result = await limiter(request);
+        if (!result.isAllowed && result.isExceeded) {
+          throw new AppError('rate_limited', 'Rate limit exceeded; retry later.', {
+            retryAfter: Math.max(1, result.ttlInSeconds ?? 60),
+          });
+        }
       }
-    }
+    },
+    async authFailure(request, key) {
+      const { current, ttl } = await countFailure(key);
+      if (current <= limits.authFailures) return;
+      // Once per window, so that a flood of failures is one log line, not one per failure.
+      if (current === limits.authFailures + 1) {
+        request.log.warn({ over: key.split(':')[0] }, 'authentication failures over the limit');
+      }
+      throw new AppError('rate_limited', 'Too many failed authentications; retry later.', {
+        retryAfter: Math.max(1, Math.ceil(ttl / 1000)),
+      });
+    },
   };
 }

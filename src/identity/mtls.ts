@@ -2,7 +2,10 @@ import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { AgencyRecord, RegistryView } from '../registry/index.js';
 
-export type CertCheck = { ok: true; agency: AgencyRecord } | { ok: false; reason: string };
+/** `fingerprint`: the certificate's SHA-256, colon-separated hex (what failed logins are counted by). */
+export type CertCheck =
+  | { ok: true; agency: AgencyRecord; fingerprint: string }
+  | { ok: false; reason: string };
 
 interface SocketVerdict {
   generation: number;
@@ -64,5 +67,5 @@ export function checkClientCertificate(socket: unknown, registry: RegistryView, 
   const record = agency.certificates.find((c) => c.serial.replace(/^0+/, '') === serial);
   if (!record) return { ok: false, reason: 'certificate not registered for this agency' };
   if (record.revokedAt) return { ok: false, reason: 'certificate revoked' };
-  return { ok: true, agency };
+  return { ok: true, agency, fingerprint: peer.fingerprint256 };
 }

@@ -27,7 +27,7 @@ interface TokenClaims {
   sub: string;
   aud: string | string[];
   role: string;
-  name?: string;
+  name?: unknown;
   iat: number;
   exp: number;
   jti: string;
@@ -43,10 +43,32 @@ export interface IdentityOptions {
   gatewayId: string;
   /** Called once the practitioner is known, e.g. to apply per-practitioner rate limits. */
   afterAuthentication?: (request: FastifyRequest) => Promise<void>;
+  /**
+   * Called on each failed authentication with what it is counted against (`certificate:<fingerprint>`,
+   * or `address:<ip>` without a good certificate); throws (429) to answer instead of the 401.
+   */
+  onAuthenticationFailure?: (request: FastifyRequest, key: string) => Promise<void>;
 }
 
 function isString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
+}
+
+/**
+ * The longest claim values taken: room for any real identifier and name, and small enough for a ledger
+ * row (the actor's `sub` is stored in every entry the practitioner causes).
+ */
+const CLAIM_LIMITS = { sub: 128, jti: 128, role: 64, name: 200 } as const;
+
+/**
+ * C0 and C1 controls (NUL, line feed and DEL included), the Unicode line and paragraph separators, and
+ * lone surrogates (UTF-16 that is not well formed): none belongs in an identifier or a name, and
+ * PostgreSQL refuses NUL and lone surrogates, which would turn a bad token into a ledger outage.
+ */
+const MALFORMED = /[\p{Cc}\p{Cs}\u2028\u2029]/u;
+
+function isBoundedClaim(v: unknown, max: number): v is string {
+  return isString(v) && v.length <= max && !MALFORMED.test(v);
 }
 
 /**
@@ -80,7 +102,7 @@ export async function registerIdentityWall(app: FastifyInstance, opts: IdentityO
 
   // Default deny, checked at start-up: a /v1 route must say which roles may use it (or that it is public).
   app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/v1/') || route.method === 'HEAD') return;
+    if (!route.url.startsWith('/v1/')) return;
     const config = route.config as { roles?: unknown; public?: unknown } | undefined;
     if (!config?.roles && !config?.public) {
       throw new Error(`route ${String(route.method)} ${route.url} declares neither roles nor public`);
@@ -93,50 +115,82 @@ export async function registerIdentityWall(app: FastifyInstance, opts: IdentityO
     if (route === undefined || !route.startsWith('/v1/')) return;
     if (request.routeOptions.config?.public) return;
 
+    /** Counted first, so that failures beyond the limit are 429 and are not logged one by one. */
+    const refuse = async (key: string, reason: string, detail: string): Promise<never> => {
+      await opts.onAuthenticationFailure?.(request, key);
+      request.log.info({ reason }, 'authentication refused');
+      throw unauthenticated(detail);
+    };
+
     const cert = checkClientCertificate(request.raw.socket, registry);
     if (!cert.ok) {
-      request.log.info({ reason: cert.reason }, 'client certificate refused');
-      throw unauthenticated('A valid client certificate of a registered, active agency is required.');
+      return refuse(
+        `address:${request.ip}`,
+        cert.reason,
+        'A valid client certificate of a registered, active agency is required.',
+      );
     }
     request.certAgency = cert.agency;
-
-    let claims: TokenClaims;
-    try {
-      claims = (await request.jwtVerify()) as TokenClaims;
-    } catch (err) {
-      request.log.info({ reason: (err as { code?: string }).code ?? 'invalid token' }, 'token refused');
-      throw unauthenticated('A valid practitioner token is required.');
-    }
-    const agency = cert.agency;
-    if (claims.iss !== agency.id)
-      throw unauthenticated('The token was not issued by the certificate agency.');
-    if (!isString(claims.sub) || !isString(claims.jti) || !isString(claims.role)) {
-      throw unauthenticated('The token lacks a required claim.');
-    }
-    if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number') {
-      throw unauthenticated('The token lacks a required claim.');
-    }
-    if (claims.exp - claims.iat > MAX_TOKEN_LIFETIME_S) {
-      throw unauthenticated('The token lifetime exceeds 3600 seconds.');
-    }
-    if (claims.iat > Date.now() / 1000 + CLOCK_LEEWAY_S)
-      throw unauthenticated('The token is issued in the future.');
-    if (!roleBelongsToKind(claims.role, agency.kind)) {
-      throw forbidden('The role does not belong to the agency kind.');
-    }
-    request.practitioner = {
-      agency: agency.id,
-      kind: agency.kind,
-      sub: claims.sub,
-      role: claims.role,
-      name: isString(claims.name) ? claims.name : claims.sub,
-      jti: claims.jti,
-    };
+    const token = await practitionerFromToken(request, cert.agency);
+    if (!token.ok) return refuse(`certificate:${cert.fingerprint}`, token.reason, token.detail);
+    request.practitioner = token.practitioner;
     await opts.afterAuthentication?.(request);
 
     const allowed = request.routeOptions.config?.roles;
     if (allowed && !allowed.includes(request.practitioner.role)) throw forbidden();
   });
+}
+
+/** A refusal carries a `reason` for the log and a `detail` for the caller. */
+type TokenOutcome = { ok: true; practitioner: Practitioner } | { ok: false; reason: string; detail: string };
+
+/** The practitioner a request's token names, or why it names none; a role of another kind is 403. */
+async function practitionerFromToken(request: FastifyRequest, agency: AgencyRecord): Promise<TokenOutcome> {
+  let claims: TokenClaims;
+  try {
+    claims = (await request.jwtVerify()) as TokenClaims;
+  } catch (err) {
+    const reason = (err as { code?: string }).code ?? 'invalid token';
+    return { ok: false, reason, detail: 'A valid practitioner token is required.' };
+  }
+  const refused = (reason: string, detail: string): TokenOutcome => ({ ok: false, reason, detail });
+  if (claims.iss !== agency.id) {
+    return refused('iss mismatch', 'The token was not issued by the certificate agency.');
+  }
+  if (
+    !isBoundedClaim(claims.sub, CLAIM_LIMITS.sub) ||
+    !isBoundedClaim(claims.jti, CLAIM_LIMITS.jti) ||
+    !isBoundedClaim(claims.role, CLAIM_LIMITS.role) ||
+    (claims.name !== undefined && !isBoundedClaim(claims.name, CLAIM_LIMITS.name))
+  ) {
+    return refused(
+      'malformed claim',
+      'The token lacks a required claim, or a claim is too long or malformed.',
+    );
+  }
+  if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number') {
+    return refused('missing claim', 'The token lacks a required claim.');
+  }
+  if (claims.exp - claims.iat > MAX_TOKEN_LIFETIME_S) {
+    return refused('lifetime', 'The token lifetime exceeds 3600 seconds.');
+  }
+  if (claims.iat > Date.now() / 1000 + CLOCK_LEEWAY_S) {
+    return refused('issued in the future', 'The token is issued in the future.');
+  }
+  if (!roleBelongsToKind(claims.role, agency.kind)) {
+    throw forbidden('The role does not belong to the agency kind.');
+  }
+  return {
+    ok: true,
+    practitioner: {
+      agency: agency.id,
+      kind: agency.kind,
+      sub: claims.sub,
+      role: claims.role,
+      name: claims.name ?? claims.sub,
+      jti: claims.jti,
+    },
+  };
 }
 
 /** For handlers: the caller's identity, which the wall guarantees on non-public /v1 routes. */

@@ -36,4 +36,5 @@ export {
   subjectRefs,
 } from './subject.js';
 export { type ExportRange, exportLedger, proveEntry, type Receipt, verifyLedger } from './tools.js';
+export { createVerifier, type IncrementalResult, type Verifier } from './verifier.js';
 export type { VerifyResult } from './verify.js';

@@ -151,6 +151,15 @@ export class CompactRange {
     return keys;
   }
 
+  /** An independent copy: appending to it leaves this one as it is. */
+  clone(): CompactRange {
+    return new CompactRange(this.size, (level) => {
+      const hash = this.pending[level];
+      if (!hash) throw new Error('compact range is missing a subtree');
+      return hash;
+    });
+  }
+
   /** Appends one leaf; returns the nodes it completed, the leaf itself first. */
   append(leaf: Buffer): Array<NodeKey & { hash: Buffer }> {
     const done: Array<NodeKey & { hash: Buffer }> = [];

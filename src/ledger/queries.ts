@@ -122,6 +122,8 @@ export interface AuditFilter {
   from?: string;
   to?: string;
   afterSeq?: number;
+  /** The read's cut (auditCut's asOf): entries chained after the read began are left for the next. */
+  upToSeq?: number;
   limit: number;
 }
 
@@ -147,10 +149,30 @@ export async function queryEntries(q: Queryable, f: AuditFilter): Promise<Ledger
   if (f.from !== undefined) add((p) => `at >= ${p}::timestamptz`, f.from);
   if (f.to !== undefined) add((p) => `at < ${p}::timestamptz`, f.to);
   if (f.afterSeq !== undefined) add((p) => `seq > ${p}`, f.afterSeq);
+  if (f.upToSeq !== undefined) add((p) => `seq <= ${p}`, f.upToSeq);
   params.push(f.limit);
   const rows = await q.query<EntryRow>(
     `SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
     params,
   );
   return rows.map(entryFromRow);
+}
+
+/**
+ * What an audit read includes: every entry up to `asOf` (the head it reads), and how many entries
+ * committed before it began (queue ids up to `upToQueueId`, from Ledger.catchUp) are `pending`, not yet
+ * chained. One statement, so both come from one snapshot.
+ */
+export interface AuditCut {
+  asOf: number;
+  pending: number;
+}
+
+export async function auditCut(q: Queryable, upToQueueId: number): Promise<AuditCut> {
+  const [row] = await q.query<{ as_of: number; pending: number }>(
+    `SELECT coalesce((SELECT max(seq) FROM ledger_entries), 0)::bigint AS as_of,
+            (SELECT count(*) FROM ledger_queue WHERE id <= $1)::int AS pending`,
+    [upToQueueId],
+  );
+  return { asOf: row?.as_of ?? 0, pending: row?.pending ?? 0 };
 }

@@ -1,17 +1,25 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../http/errors.js';
-import { isValidNhsNumber, normaliseNhsNumber } from '../http/subject.js';
+import { nhsNumberProblem, normaliseNhsNumber } from '../http/subject.js';
 import { ALL_ROLES, type Practitioner, practitionerOf } from '../identity/index.js';
 import type { Queryable } from '../store/db.js';
 import { recordedTransaction } from './append.js';
 import { commitmentMatches } from './commitment.js';
 import type { LedgerEntry } from './entry.js';
-import { consistencyProof, getEntry, inclusionProof, listKeys, queryEntries, treeSize } from './queries.js';
+import {
+  auditCut,
+  consistencyProof,
+  getEntry,
+  inclusionProof,
+  listKeys,
+  queryEntries,
+  treeSize,
+} from './queries.js';
 import { latestCheckpoint } from './sequencer.js';
 import type { Ledger } from './service.js';
 import type { SubjectIdentifiers } from './subject.js';
-import { verifyLedgerWith } from './verify.js';
+import { CheckpointSchema, verifyRoute } from './verify-route.js';
 
 /** The free texts an entry commits to, as the record of its journey still holds them, and whom it is about. */
 export interface HeldTexts {
@@ -35,7 +43,18 @@ export interface LedgerRoutesOptions {
   policyVersion?: () => string;
   /** Where the journeys keep the texts their entries commit to (none: no text is ever shown). */
   texts?: TextSource;
+  /**
+   * How long an audit read waits for the sequencer to chain what was committed before it began (the
+   * default, 2 s, is SGW_AUDIT_READ_WAIT_MS's).
+   */
+  readWaitMs?: number;
 }
+
+/** Every audit read says how far it reaches (contract section 11, our addition; docs/ledger.md). */
+const CutFields = {
+  asOf: Type.Integer({ minimum: 0 }),
+  pending: Type.Integer({ minimum: 0 }),
+};
 
 const Hex = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Str = (max = 200) => Type.String({ minLength: 1, maxLength: max });
@@ -69,14 +88,6 @@ const EntrySchema = Type.Object({
   commitments: Type.Optional(Type.Record(Type.String(), Hex)),
   prevHash: Type.String(),
   hash: Type.String(),
-});
-
-const CheckpointSchema = Type.Object({
-  treeSize: Type.Integer(),
-  rootHash: Type.String(),
-  timestamp: Type.String(),
-  keyId: Type.String(),
-  signature: Type.String(),
 });
 
 const SubjectQuery = {
@@ -169,9 +180,8 @@ function subjectFrom(q: { nhsNumber?: string; pncId?: string }): SubjectIdentifi
   const s: SubjectIdentifiers = {};
   if (q.nhsNumber !== undefined) {
     // A mistyped number would find nothing and look like "no disclosures": say it is wrong instead.
-    if (!isValidNhsNumber(normaliseNhsNumber(q.nhsNumber))) {
-      throw badQuery('nhsNumber', 'must be 10 digits with a valid modulus-11 check digit');
-    }
+    const problem = nhsNumberProblem(normaliseNhsNumber(q.nhsNumber));
+    if (problem) throw badQuery('nhsNumber', problem);
     s.nhsNumber = q.nhsNumber;
   }
   if (q.pncId !== undefined) s.pncId = q.pncId;
@@ -210,6 +220,7 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
   const { ledger } = opts;
   const { db } = ledger;
   const policyVersion = opts.policyVersion ?? (() => 'none');
+  const readWaitMs = opts.readWaitMs ?? 2000;
 
   /** Auditors are watched too: a look at one person's record is itself an entry, written first. */
   const recordAuditorRead = (
@@ -241,6 +252,7 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
           200: Type.Object({
             entries: Type.Array(EntrySchema),
             nextCursor: Type.Union([Type.String(), Type.Null()]),
+            ...CutFields,
           }),
         },
       },
@@ -251,8 +263,10 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
       if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to))
         throw badQuery('from', 'must not be after to');
       const subject = subjectFrom(q);
-      const search = (from: Queryable) =>
-        queryEntries(from, {
+      const upTo = await ledger.catchUp(readWaitMs);
+      const search = async (from: Queryable) => {
+        const cut = await auditCut(from, upTo);
+        const entries = await queryEntries(from, {
           viewer: me.agency,
           subjectRefs: subject ? ledger.subjectRefs(subject) : undefined,
           actorSub: q.actorSub,
@@ -261,17 +275,20 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
           from: q.from,
           to: q.to,
           afterSeq: q.cursor !== undefined ? Number(q.cursor) : undefined,
+          upToSeq: cut.asOf,
           limit: q.limit,
         });
+        return { entries, ...cut };
+      };
       // A search for one person answers the subject report's question, so it is watched the same way.
-      const entries = subject
+      const found = subject
         ? await recordedTransaction(db, async (tx) => {
             await recordAuditorRead(tx, 'audit.searched', me, subject);
             return search(tx);
           })
         : await search(db);
-      const last = entries.at(-1);
-      return { entries, nextCursor: last && entries.length === q.limit ? String(last.seq) : null };
+      const last = found.entries.at(-1);
+      return { ...found, nextCursor: last && found.entries.length === q.limit ? String(last.seq) : null };
     },
   );
 
@@ -286,6 +303,7 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
             generatedAt: Type.String(),
             count: Type.Integer(),
             entries: Type.Array(ReportItem),
+            ...CutFields,
           }),
         },
       },
@@ -295,19 +313,27 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
       const subject = subjectFrom(request.query);
       if (!subject) throw badQuery('nhsNumber', 'nhsNumber or pncId is required');
       const refs = ledger.subjectRefs(subject);
+      const upTo = await ledger.catchUp(readWaitMs);
       // The report is itself recorded, before anything is read: no record, no report.
       return recordedTransaction(db, async (tx) => {
         await recordAuditorRead(tx, 'audit.subject_report', me, subject);
+        const cut = await auditCut(tx, upTo);
         const items: Static<typeof ReportItem>[] = [];
         let afterSeq = 0;
         for (;;) {
-          const page = await queryEntries(tx, { viewer: me.agency, subjectRefs: refs, afterSeq, limit: 500 });
+          const page = await queryEntries(tx, {
+            viewer: me.agency,
+            subjectRefs: refs,
+            afterSeq,
+            upToSeq: cut.asOf,
+            limit: 500,
+          });
           items.push(...page.map(reportItem));
           const last = page.at(-1);
           if (!last || page.length < 500) break;
           afterSeq = last.seq;
         }
-        return { generatedAt: new Date().toISOString(), count: items.length, entries: items };
+        return { generatedAt: new Date().toISOString(), count: items.length, entries: items, ...cut };
       });
     },
   );
@@ -430,24 +456,5 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
     },
   );
 
-  app.get(
-    '/audit/verify',
-    {
-      config: AUDITOR,
-      schema: {
-        response: {
-          200: Type.Object({
-            ok: Type.Boolean(),
-            entries: Type.Integer(),
-            head: Type.Union([Type.Object({ seq: Type.Integer(), hash: Type.String() }), Type.Null()]),
-            checkpoint: Type.Union([CheckpointSchema, Type.Null()]),
-            checkpointsVerified: Type.Integer(),
-            firstBadSeq: Type.Optional(Type.Integer()),
-            reason: Type.Optional(Type.String()),
-          }),
-        },
-      },
-    },
-    async () => verifyLedgerWith(db, { gatewayId: ledger.gatewayId, signingKey: ledger.signingKey }),
-  );
+  await app.register(verifyRoute, { ledger, readWaitMs });
 };

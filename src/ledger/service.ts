@@ -63,10 +63,19 @@ export interface Ledger {
   stop(): Promise<void>;
   /** Sequences everything queued before the call and signs a checkpoint of the result. */
   flush(): Promise<Checkpoint>;
+  /**
+   * Waits, for at most `maxWaitMs`, until every entry committed before the call is chained, running
+   * sequencer rounds itself whenever the lock is free (never waiting on it). Returns the highest queue
+   * id it waited for (0: nothing was queued), for `auditCut` to say what a read includes.
+   */
+  catchUp(maxWaitMs: number): Promise<number>;
   health(): Promise<LedgerHealth>;
 }
 
 const noopLogger: LedgerLogger = { info() {}, warn() {}, error() {} };
+
+/** How often an audit read looks again while another sequencer holds the lock. */
+const CATCH_UP_POLL_MS = 20;
 
 /** Queued entries older than this mean no sequencer is running: the ledger is not healthy. */
 const STALL_SECONDS = 30;
@@ -101,18 +110,18 @@ export function createLedger(opts: LedgerOptions): Ledger {
   let stopped = true;
   let failing = false;
 
-  /** One sequencer round: returns whether the batch was full (more may be waiting). */
-  const round = async (wait: boolean, forceCheckpoint: boolean): Promise<boolean> =>
+  /** One sequencer round: returns how many entries it chained (a full batch: more may be waiting). */
+  const round = async (wait: boolean, forceCheckpoint: boolean): Promise<number> =>
     db.transaction(async (tx) => {
-      if (!(await lockSequencer(tx, wait))) return false;
+      if (!(await lockSequencer(tx, wait))) return 0;
       const moved = await sequenceBatch(tx, batchSize);
       await maybeCheckpoint(tx, signingKey, gatewayId, forceCheckpoint ? 0 : checkpointIntervalMs);
-      return moved === batchSize;
+      return moved;
     });
 
   const tick = async () => {
     try {
-      while (!stopped && (await round(false, false))) {}
+      while (!stopped && (await round(false, false)) === batchSize) {}
       if (failing) logger.info({}, 'ledger sequencer recovered');
       failing = false;
     } catch (err) {
@@ -169,6 +178,22 @@ export function createLedger(opts: LedgerOptions): Ledger {
       const cp = await latestCheckpoint(db);
       if (!cp) throw new Error('no checkpoint after flush');
       return cp;
+    },
+    async catchUp(maxWaitMs) {
+      const [target] = await db.query<{ max: number | null }>('SELECT max(id) AS max FROM ledger_queue');
+      const upTo = target?.max ?? 0;
+      const deadline = Date.now() + maxWaitMs;
+      while (upTo > 0 && Date.now() < deadline) {
+        const [left] = await db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM ledger_queue WHERE id <= $1',
+          [upTo],
+        );
+        if ((left?.n ?? 0) === 0) break;
+        // Another sequencer holds the lock (it is chaining them) or the round failed: look again shortly.
+        const moved = await round(false, false).catch(() => 0);
+        if (moved === 0) await new Promise((resolve) => setTimeout(resolve, CATCH_UP_POLL_MS));
+      }
+      return upTo;
     },
     async health() {
       try {

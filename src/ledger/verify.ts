@@ -15,7 +15,7 @@ import { fetchNodes } from './tree-store.js';
 
 export interface VerifyResult {
   ok: boolean;
-  /** Entries read and checked. */
+  /** Entries verified: every seq from 1 to this one (to the first bad one, exclusive, when not ok). */
   entries: number;
   head: { seq: number; hash: string } | null;
   checkpoint: Checkpoint | null;
@@ -26,6 +26,31 @@ export interface VerifyResult {
   reason?: string;
 }
 
+/**
+ * How far a verification got, to go on from: entries 1..size checked, the hash of entry `size`, the
+ * tree's right edge at that size, and the checkpoints checked (by id; they are signed in id order).
+ */
+export interface VerifiedState {
+  size: number;
+  prevHash: string;
+  range: CompactRange;
+  lastCheckpointId: number;
+  checkpointsVerified: number;
+}
+
+export const genesisState = (): VerifiedState => ({
+  size: 0,
+  prevHash: GENESIS_PREV_HASH,
+  range: new CompactRange(0, () => EMPTY_ROOT),
+  lastCheckpointId: 0,
+  checkpointsVerified: 0,
+});
+
+export interface VerifyOptions {
+  gatewayId: string;
+  signingKey: PublicSigningKey;
+}
+
 const PAGE = 2000;
 
 /**
@@ -33,43 +58,66 @@ const PAGE = 2000;
  * links, gapless seq from 1, the Merkle subtrees stored for proofs, and the root and Ed25519 signature
  * of every checkpoint. Streams in pages, so memory stays O(page + log n).
  */
-export async function verifyLedgerWith(
-  db: Db,
-  opts: { gatewayId: string; signingKey: PublicSigningKey },
-): Promise<VerifyResult> {
-  // One snapshot: entries and checkpoints appended while we read must not look like tampering.
+export async function verifyLedgerWith(db: Db, opts: VerifyOptions): Promise<VerifyResult> {
+  return (await inSnapshot(db, (q) => verifyFrom(q, opts, genesisState()))).result;
+}
+
+/** One snapshot: entries and checkpoints appended while we read must not look like tampering. */
+export async function inSnapshot<T>(db: Db, fn: (q: Queryable) => Promise<T>): Promise<T> {
   return db.transaction(async (q) => {
     if (db.backend === 'postgres') {
       await q.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     }
-    return verifySnapshot(q, opts);
+    return fn(q);
   });
 }
 
-async function verifySnapshot(
+/**
+ * Whether the entry a verification ended on is still the one it verified: present, with the hash it
+ * had, and that hash still its own content's. Cheap (one row); it cannot see a change further back.
+ */
+export async function anchorHolds(q: Queryable, state: VerifiedState): Promise<boolean> {
+  if (state.size === 0) return true;
+  const [row] = await q.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE seq = $1`, [
+    state.size,
+  ]);
+  if (!row) return false;
+  const entry = entryFromRow(row);
+  return entry.hash === state.prevHash && chainHash(entry.prevHash, canonicalEntry(entry)) === entry.hash;
+}
+
+/**
+ * Verifies the entries after `from.size` and the checkpoints after `from.lastCheckpointId`, taking
+ * `from` as already verified; from the genesis state that is the whole ledger. Returns the result and,
+ * when it is ok, the state it reached (`from` is left unchanged either way).
+ */
+export async function verifyFrom(
   q: Queryable,
-  opts: { gatewayId: string; signingKey: PublicSigningKey },
-): Promise<VerifyResult> {
+  opts: VerifyOptions,
+  from: VerifiedState,
+): Promise<{ result: VerifyResult; state?: VerifiedState }> {
   const head = await readHead(q);
   const checkpoint = await latestCheckpoint(q);
-  const range = new CompactRange(0, () => EMPTY_ROOT);
-  let expected = 1;
-  let prevHash = GENESIS_PREV_HASH;
-  let verifiedCheckpoints = 0;
+  const range = from.range.clone();
+  let expected = from.size + 1;
+  let prevHash = from.prevHash;
+  let verifiedCheckpoints = from.checkpointsVerified;
   /** The tree size up to which a signed checkpoint has vouched: bad data beyond it is named from here. */
-  let vouched = 0;
-  let cpCursor = 0;
+  let vouched = from.size;
+  let cpCursor = from.lastCheckpointId;
   let cpPage: Array<Checkpoint & { id: number }> = [];
   let cpDone = false;
 
-  const fail = (firstBadSeq: number, reason: string): VerifyResult => ({
-    ok: false,
-    entries: expected - 1,
-    head,
-    checkpoint,
-    checkpointsVerified: verifiedCheckpoints,
-    firstBadSeq,
-    reason,
+  const fail = (firstBadSeq: number, reason: string) => ({
+    result: {
+      ok: false,
+      entries: expected - 1,
+      head,
+      checkpoint,
+      checkpointsVerified: verifiedCheckpoints,
+      firstBadSeq,
+      reason,
+    },
   });
 
   const nextCheckpoints = async () => {
@@ -91,7 +139,7 @@ async function verifySnapshot(
   };
 
   /** Checkpoints are checked as the recomputed tree reaches their size; ids follow tree sizes. */
-  const checkCheckpointsAt = async (size: number): Promise<VerifyResult | null> => {
+  const checkCheckpointsAt = async (size: number) => {
     for (;;) {
       if (cpPage.length === 0) await nextCheckpoints();
       const cp = cpPage[0];
@@ -110,8 +158,8 @@ async function verifySnapshot(
     }
   };
 
-  const atZero = await checkCheckpointsAt(0);
-  if (atZero) return atZero;
+  const atStart = await checkCheckpointsAt(from.size);
+  if (atStart) return atStart;
 
   for (;;) {
     const rows = await q.query<EntryRow>(
@@ -167,5 +215,8 @@ async function verifySnapshot(
   if (cpPage.length === 0) await nextCheckpoints();
   const beyond = cpPage[0];
   if (beyond) return fail(size + 1, `checkpoint of size ${beyond.treeSize} is beyond the last entry ${size}`);
-  return { ok: true, entries: size, head, checkpoint, checkpointsVerified: verifiedCheckpoints };
+  return {
+    result: { ok: true, entries: size, head, checkpoint, checkpointsVerified: verifiedCheckpoints },
+    state: { size, prevHash, range, lastCheckpointId: cpCursor, checkpointsVerified: verifiedCheckpoints },
+  };
 }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import forge from 'node-forge';
 import { SECRET_MODE, writeFileAtomic } from './files.js';
@@ -7,6 +7,24 @@ import { certPaths } from './paths.js';
 import { emptyRegistry, writeRegistry } from './store.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Validity periods in days, counted as RFC 5280 section 4.1.2.5 and the CA/Browser Forum Baseline
+ * Requirements count them: from notBefore through notAfter inclusive, so notAfter = notBefore + period
+ * - 1 s. Server: 200 days, the Baseline Requirements' maximum for TLS server certificates issued from
+ * 15 March 2026 (ballot SC-081; it was 398). Client: a year, renewed with the agency's onboarding
+ * review. CA: ten years, a root that signs only this gateway's certificates (path length 0).
+ */
+export const VALIDITY_DAYS = { ca: 3650, server: 200, client: 365 } as const;
+
+/** A fresh certificate starts a minute in the past, so that a peer whose clock lags still accepts it. */
+const BACKDATE_MS = 60_000;
+
+/** notBefore (whole seconds, as X.509 encodes it) and the notAfter that makes the period exactly `days`. */
+export function validityWindow(days: number, now = Date.now()): { notBefore: Date; notAfter: Date } {
+  const notBefore = new Date(Math.floor((now - BACKDATE_MS) / 1000) * 1000);
+  return { notBefore, notAfter: new Date(notBefore.getTime() + days * DAY_MS - 1000) };
+}
 
 export interface KeyPairPem {
   privateKeyPem: string;
@@ -58,8 +76,9 @@ export function createCaCertificate(keys: KeyPairPem, commonName: string): strin
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
   cert.serialNumber = newSerial();
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 3650 * DAY_MS);
+  const { notBefore, notAfter } = validityWindow(VALIDITY_DAYS.ca);
+  cert.validity.notBefore = notBefore;
+  cert.validity.notAfter = notAfter;
   const attrs = [
     { name: 'commonName', value: commonName },
     { name: 'organizationName', value: 'Safeguarding Gateway' },
@@ -80,9 +99,9 @@ export function issueCertificate(opts: IssueOptions): IssuedCertificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(opts.publicKeyPem);
   cert.serialNumber = newSerial();
-  cert.validity.notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
-  cert.validity.notAfter =
-    opts.notAfter ?? new Date(Date.now() + (opts.usage === 'server' ? 825 : 365) * DAY_MS);
+  const window = validityWindow(VALIDITY_DAYS[opts.usage]);
+  cert.validity.notBefore = opts.notBefore ?? window.notBefore;
+  cert.validity.notAfter = opts.notAfter ?? window.notAfter;
   cert.setSubject([
     { name: 'commonName', value: opts.commonName },
     { name: 'organizationName', value: 'Safeguarding Gateway' },
@@ -114,6 +133,21 @@ export function issueCertificate(opts: IssueOptions): IssuedCertificate {
 
 export class CaExistsError extends Error {}
 
+/** The server certificate: SANs localhost, the host name, 127.0.0.1 and ::1. */
+function issueServerCertificate(caCertPem: string, caKeyPem: string, hostname: string) {
+  const keys = generateRsaKeyPair();
+  const cert = issueCertificate({
+    caCertPem,
+    caKeyPem,
+    publicKeyPem: keys.publicKeyPem,
+    commonName: 'localhost',
+    usage: 'server',
+    dnsNames: [...new Set(['localhost', hostname])],
+    ipAddresses: ['127.0.0.1', '::1'],
+  });
+  return { keyPem: keys.privateKeyPem, cert };
+}
+
 /**
  * `sgw ca init`: the CA, the gateway's server certificate, the ledger's Ed25519 signing key, the
  * subject-hashing secret and an empty registry. Refuses to overwrite an existing CA unless forced,
@@ -126,22 +160,12 @@ export function initCa(certsDir: string, opts: { force?: boolean; hostname?: str
   }
   const caKeys = generateRsaKeyPair();
   const caCertPem = createCaCertificate(caKeys, 'Safeguarding Gateway CA');
-  const serverKeys = generateRsaKeyPair();
-  const hostnames = [...new Set(['localhost', opts.hostname ?? os.hostname()])];
-  const server = issueCertificate({
-    caCertPem,
-    caKeyPem: caKeys.privateKeyPem,
-    publicKeyPem: serverKeys.publicKeyPem,
-    commonName: 'localhost',
-    usage: 'server',
-    dnsNames: hostnames,
-    ipAddresses: ['127.0.0.1', '::1'],
-  });
+  const server = issueServerCertificate(caCertPem, caKeys.privateKeyPem, opts.hostname ?? os.hostname());
   const ledger = generateKeyPairSync('ed25519');
 
   writeFileAtomic(p.caKey, caKeys.privateKeyPem, SECRET_MODE);
-  writeFileAtomic(p.serverKey, serverKeys.privateKeyPem, SECRET_MODE);
-  writeFileAtomic(p.serverCert, server.certPem);
+  writeFileAtomic(p.serverKey, server.keyPem, SECRET_MODE);
+  writeFileAtomic(p.serverCert, server.cert.certPem);
   writeFileAtomic(
     p.ledgerKey,
     ledger.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -153,4 +177,27 @@ export function initCa(certsDir: string, opts: { force?: boolean; hostname?: str
   // The CA certificate last: its presence is what marks the directory as initialised.
   writeFileAtomic(p.caCert, caCertPem);
   return [p.caCert, p.caKey, p.serverCert, p.serverKey, p.ledgerKey, p.ledgerPub, p.subjectKey, p.registry];
+}
+
+/**
+ * `sgw cert server`: a new server key and certificate from the existing CA, before the old one's 200
+ * days run out. Everything else (CA, agencies, ledger key) stays; running gateways serve the new one to
+ * new connections within seconds.
+ */
+export function renewServerCertificate(
+  certsDir: string,
+  opts: { hostname?: string } = {},
+): IssuedCertificate {
+  const p = certPaths(certsDir);
+  if (!existsSync(p.caCert)) throw new Error(`no CA in ${certsDir}: run "sgw ca init" first`);
+  const server = issueServerCertificate(
+    readFileSync(p.caCert, 'utf8'),
+    readFileSync(p.caKey, 'utf8'),
+    opts.hostname ?? os.hostname(),
+  );
+  // Key first: a gateway that reloads between the two writes fails to pair them, keeps the old pair
+  // and pairs them on its next look a second later.
+  writeFileAtomic(p.serverKey, server.keyPem, SECRET_MODE);
+  writeFileAtomic(p.serverCert, server.cert.certPem);
+  return server.cert;
 }

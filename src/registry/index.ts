@@ -10,7 +10,8 @@ export {
   validateAgencyId,
   validateWebhookUrl,
 } from './agencies.js';
-export { CaExistsError, initCa, issueCertificate } from './ca.js';
+export { CaExistsError, initCa, issueCertificate, renewServerCertificate, VALIDITY_DAYS } from './ca.js';
+export { writeFileAtomic } from './files.js';
 export { certPaths } from './paths.js';
 export {
   type AgencyRecord,

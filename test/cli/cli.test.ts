@@ -367,6 +367,26 @@ t.test('cert revoke --agency', async (t) => {
   t.match(noAgency.err, /--agency/);
 });
 
+t.test('cert server re-issues the server certificate from the same CA', async (t) => {
+  const d = tempDir(t, 'sgw-cli-server-');
+  const none = await sgw(d, 'cert', 'server');
+  t.equal(none.code, 1);
+  t.match(none.err, /ca init/);
+  t.equal((await sgw(d, 'ca', 'init')).code, 0);
+  const ca = readFileSync(path.join(d, 'ca.crt'), 'utf8');
+  const before = readFileSync(path.join(d, 'server.crt'), 'utf8');
+  const r = await sgw(d, 'cert', 'server', '--hostname', 'gw3.example.test');
+  t.equal(r.code, 0, r.err);
+  const server = new X509Certificate(readFileSync(path.join(d, 'server.crt')));
+  t.not(readFileSync(path.join(d, 'server.crt'), 'utf8'), before);
+  t.equal(readFileSync(path.join(d, 'ca.crt'), 'utf8'), ca, 'the CA stays');
+  t.match(r.out, server.serialNumber.toLowerCase());
+  t.match(server.subjectAltName ?? '', /DNS:gw3\.example\.test\b/);
+  t.ok(server.verify(new X509Certificate(ca).publicKey));
+  t.equal(mode(path.join(d, 'server.key')), 0o600);
+  t.equal((await sgw(d, 'cert', 'server', '--bogus')).code, 2);
+});
+
 t.test('token prints a signed JWT with the right header and claims', async (t) => {
   const r = await sgw(
     dir,

@@ -97,6 +97,45 @@ t.test('webhooks and metrics (contract section 14)', async (t) => {
   });
 });
 
+t.test('connection limits and timeouts: defaults and values given', async (t) => {
+  const d = loadConfig({});
+  t.same(d.http, {
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 10_000,
+    idleTimeoutMs: 60_000,
+    handshakeTimeoutMs: 10_000,
+    maxConnections: 1000,
+    bodyMinBytesPerSecond: 1024,
+    bodyRateGraceMs: 5000,
+  });
+  t.equal(d.rateLimits.authFailures, 60);
+  t.equal(d.auditReadWaitMs, 2000);
+  t.equal(loadConfig({ SGW_AUDIT_READ_WAIT_MS: '0' }).auditReadWaitMs, 0);
+  const c = loadConfig({
+    SGW_REQUEST_TIMEOUT_MS: '5000',
+    SGW_HEADERS_TIMEOUT_MS: '5000',
+    SGW_KEEP_ALIVE_TIMEOUT_MS: '3000',
+    SGW_IDLE_TIMEOUT_MS: '7000',
+    SGW_TLS_HANDSHAKE_TIMEOUT_MS: '2000',
+    SGW_MAX_CONNECTIONS: '50',
+    SGW_BODY_MIN_BYTES_PER_SECOND: '10',
+    SGW_BODY_RATE_GRACE_MS: '0',
+    SGW_AUTH_FAILURES_PER_MINUTE: '7',
+  });
+  t.same(c.http, {
+    requestTimeoutMs: 5000,
+    headersTimeoutMs: 5000,
+    keepAliveTimeoutMs: 3000,
+    idleTimeoutMs: 7000,
+    handshakeTimeoutMs: 2000,
+    maxConnections: 50,
+    bodyMinBytesPerSecond: 10,
+    bodyRateGraceMs: 0,
+  });
+  t.equal(c.rateLimits.authFailures, 7);
+});
+
 const BAD: Array<[string, string]> = [
   ['PORT', 'abc'],
   ['PORT', '70000'],
@@ -114,6 +153,18 @@ const BAD: Array<[string, string]> = [
   ['SGW_WEBHOOK_ALLOW_HTTP_LOOPBACK', 'maybe'],
   ['METRICS_PORT', 'abc'],
   ['METRICS_PORT', '70000'],
+  ['SGW_AUTH_FAILURES_PER_MINUTE', '0'],
+  ['SGW_REQUEST_TIMEOUT_MS', 'soon'],
+  ['SGW_HEADERS_TIMEOUT_MS', '0'],
+  ['SGW_KEEP_ALIVE_TIMEOUT_MS', '-5'],
+  ['SGW_IDLE_TIMEOUT_MS', '1.5'],
+  ['SGW_TLS_HANDSHAKE_TIMEOUT_MS', '0'],
+  ['SGW_MAX_CONNECTIONS', '0'],
+  ['SGW_BODY_MIN_BYTES_PER_SECOND', '0'],
+  ['SGW_BODY_RATE_GRACE_MS', '-1'],
+  ['SGW_HEADERS_TIMEOUT_MS', '40000'],
+  ['SGW_AUDIT_READ_WAIT_MS', '-1'],
+  ['SGW_AUDIT_READ_WAIT_MS', '60000'],
 ];
 
 for (const [name, value] of BAD) {

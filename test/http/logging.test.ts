@@ -96,6 +96,38 @@ t.test(
   },
 );
 
+t.test(
+  'requests are logged by their route pattern; an unmatched path with its segments masked',
+  async (t) => {
+    const { stream, lines } = captureStream();
+    const app = Fastify({
+      logger: { ...(loggerOptions('info') as object), stream },
+      genReqId: genRequestId,
+      requestIdHeader: false,
+    });
+    registerProblemHandling(app);
+    app.get('/v1/requests/:id', async () => ({ ok: true }));
+    await app.ready();
+    t.teardown(() => app.close());
+    const id = 'b7f7c1de-0f7e-4a53-9a43-77f2c0f5e0aa';
+    t.equal((await app.inject({ url: `/v1/requests/${id}?nhsNumber=${NHS}` })).statusCode, 200);
+    for (const url of [
+      `/v1/x/${NHS}-unauth`,
+      `/v1/requests/${id}/${FAMILY}`,
+      `/${NHS}`,
+      `/health/${FAMILY}/x`,
+    ]) {
+      t.equal((await app.inject({ url })).statusCode, 404, url);
+    }
+    const urls = lines.map((l) => JSON.parse(l).req?.url).filter((u) => u !== undefined);
+    t.same(urls, ['/v1/requests/:id', '/v1/*/*', '/v1/*/*/*', '/*', '/health/*/*']);
+    const log = lines.join('\n');
+    t.notMatch(log, id, 'no id from a path');
+    t.notMatch(log, NHS, 'no NHS number from a path');
+    t.notMatch(log, FAMILY, 'no name from a path');
+  },
+);
+
 t.test('a real `sgw serve` process logs no query string, token or body, and stops on SIGTERM', async (t) => {
   const certsDir = makeCerts();
   const dataDir = path.join(os.tmpdir(), `sgw-log-data-${process.pid}`);
@@ -168,6 +200,10 @@ t.test('a real `sgw serve` process logs no query string, token or body, and stop
     headers: { authorization: `Bearer ${token}x` },
   });
   t.equal(badToken.status, 401);
+  const unmatched = await httpsRequest(`${url}/v1/x/${NHS}-unauth`, { ca: creds.ca });
+  t.equal(unmatched.status, 404, 'an unauthenticated request to no route');
+  const byId = await httpsRequest(`${url}/v1/requests/${FAMILY}`, creds, { headers: auth });
+  t.equal(byId.status, 404);
   const health = await httpsRequest(`${url}/health/ready?nhsNumber=${NHS}`, { ca: creds.ca });
   t.equal(health.status, 200);
 
@@ -182,6 +218,8 @@ t.test('a real `sgw serve` process logs no query string, token or body, and stop
   const log = logLines.join('\n');
   t.match(log, /incoming request/, 'request logs were captured');
   t.match(output, /"url":"\/v1\/agencies"/);
+  t.match(output, /"url":"\/v1\/\*\/\*"/, 'the unmatched path, masked');
+  t.match(output, /"url":"\/v1\/requests\/:id"/, 'the route pattern');
   t.notMatch(output, NHS, 'no NHS number');
   t.notMatch(output, FAMILY, 'no name');
   t.notMatch(output, /ZZ99/, 'no postcode');

@@ -173,6 +173,47 @@ t.test('token attacks', async (t) => {
   expect401(t, await asPolice(`${h}.${p}.${s}${s}`), 'overlong signature');
 });
 
+t.test(
+  'claims are bounded: too long, control characters or broken UTF-16 are 401, never a 5xx',
+  async (t) => {
+    const auditorToken = (overrides: Record<string, unknown>) =>
+      policeToken({ role: 'auditor', ...overrides });
+    const bad: Array<[string, Record<string, unknown>]> = [
+      ['sub with NUL', { sub: 'officer\u0000-1' }],
+      ['sub with a lone surrogate', { sub: 'officer-\ud800' }],
+      ['sub with a C1 control', { sub: 'officer-\u0085' }],
+      ['sub of 5,000 characters', { sub: 'x'.repeat(5000) }],
+      ['sub of 129 characters', { sub: 's'.repeat(129) }],
+      ['jti with a line feed', { jti: 'j\n1' }],
+      ['jti of 129 characters', { jti: 'j'.repeat(129) }],
+      ['name with a bell', { name: 'Pat\u0007' }],
+      ['name with a lone low surrogate', { name: '\udc00Pat' }],
+      ['name of 201 characters', { name: 'n'.repeat(201) }],
+      ['role with NUL', { role: 'auditor\u0000' }],
+      ['name not a string', { name: 42 }],
+    ];
+    for (const [what, overrides] of bad) {
+      expect401(t, await asPolice(auditorToken(overrides)), what);
+      // A read that ledgers (an auditor's search by NHS number) must not turn client input into a 503.
+      const ledgered = await gw.request('/v1/audit?nhsNumber=9434765919', gw.credentials(police), {
+        headers: { authorization: `Bearer ${auditorToken(overrides)}` },
+      });
+      expect401(t, ledgered, `${what}, on a ledgered read`);
+    }
+    for (const [what, overrides] of [
+      ['sub of 128 characters', { sub: 's'.repeat(128) }],
+      ['jti of 128 characters', { jti: 'j'.repeat(128) }],
+      ['name of 200 characters', { name: 'n'.repeat(200) }],
+      ['letters beyond ASCII and a surrogate pair', { sub: 'zoë-ó-briain-😀', name: 'Zoë Ó Briain 😀' }],
+    ] as const) {
+      const ok = await gw.request('/v1/audit?nhsNumber=9434765919', gw.credentials(police), {
+        headers: { authorization: `Bearer ${auditorToken(overrides)}` },
+      });
+      t.equal(ok.status, 200, `${what}: accepted (${ok.text.slice(0, 200)})`);
+    }
+  },
+);
+
 t.test('roles', async (t) => {
   const res = await asPolice(policeToken({ role: 'social_worker' }));
   t.equal(res.status, 403, 'a role of another kind is forbidden');

@@ -137,3 +137,16 @@ t.test('a compact range rebuilt from stored frontier nodes continues the same tr
   }
   t.pass('resumed at every size');
 });
+
+t.test('a cloned compact range goes on alone: the original keeps its root', async (t) => {
+  const all = Array.from({ length: 40 }, (_, i) => Buffer.from(`leaf ${i}`));
+  for (const at of [0, 1, 7, 8, 13, 32]) {
+    const range = new CompactRange(0, () => EMPTY_ROOT);
+    for (const leaf of all.slice(0, at)) range.append(refLeaf(leaf));
+    const copy = range.clone();
+    for (const leaf of all.slice(at)) copy.append(refLeaf(leaf));
+    t.ok(copy.root().equals(mth(all)), `the clone at ${at} continues the tree`);
+    t.ok(range.root().equals(mth(all.slice(0, at))), `the original at ${at} is unchanged`);
+    t.equal(range.size, at);
+  }
+});

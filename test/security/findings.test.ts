@@ -124,11 +124,13 @@ t.test('security findings (postgres)', async (t) => {
       await gw.gateway.ledger.flush();
       const rows = await db.query<{ t: string }>('SELECT row_to_json(e)::text AS t FROM ledger_entries e');
       const all = rows.map((x) => x.t).join('\n');
-      // Contract section 6 asks that a decline be ledgered with its reason (golden rule 7), and so is a
-      // holder's reason for withholding: the ledger keeps the practitioner's words (a decision for the team,
-      // see docs/requests.md). They go nowhere else: not into events.
-      t.ok(all.includes('Barnaby'), 'the decline reason is in the ledger, as the contract asks');
-      t.ok(all.includes('overdose'), "so is the holder's reason for withholding");
+      // Contract section 11: no free text in the ledger, only a salted commitment; the words stay in the
+      // request record. Nor in the queue the entries wait in.
+      const queued = await db.query<{ t: string }>('SELECT body::text AS t FROM ledger_queue');
+      const everything = `${all}\n${queued.map((x) => x.t).join('\n')}`;
+      t.notOk(everything.includes('Barnaby'), 'the decline reason is not in the ledger');
+      t.notOk(everything.includes('overdose'), "nor is the holder's reason for withholding");
+      t.ok(all.includes('"commitments"'), 'a commitment stands in for each');
       const events = await db.query<{ t: string }>('SELECT data::text AS t FROM outbox');
       const allEvents = events.map((x) => x.t).join('\n');
       t.notOk(allEvents.includes('Barnaby') || allEvents.includes('overdose'), 'no reason in any event');

@@ -20,6 +20,9 @@ import {
  * prototype-poisoning bodies are refused before any handler; audit filters narrow and never widen;
  * subject identifiers reach neither the ledger nor the outbox in plaintext.
  */
+/** An id that names nothing: for routes whose role check must come before any lookup. */
+const NONE = '00000000-0000-4000-8000-000000000000';
+
 t.test('security guarantees (postgres)', async (t) => {
   const gw = await startTestGateway(t, { backend: 'postgres' });
   const { db } = gw.gateway;
@@ -80,6 +83,12 @@ t.test('security guarantees (postgres)', async (t) => {
       ['POST', '/v1/consents', {}],
       ['GET', `/v1/consents?nhsNumber=${nhs}`],
       ['POST', `/v1/consents/${consent.json.id}/withdraw`, { reason: 'x' }],
+      ['GET', '/v1/concerns'],
+      ['GET', `/v1/concerns/${NONE}`],
+      ['POST', `/v1/concerns/${NONE}/decision`, {}],
+      ['PUT', '/v1/flags', {}],
+      ['DELETE', `/v1/flags/${NONE}`],
+      ['POST', '/v1/flags/search', {}],
     ];
     for (const role of ['auditor', 'agency_admin']) {
       for (const [method, path, body] of caseRoutes) {

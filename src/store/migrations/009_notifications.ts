@@ -12,7 +12,7 @@ import type { Migration } from './index.js';
  * replayed) per event, so a retried dead-lettering cannot write two.
  */
 export const notificationsMigration: Migration = {
-  id: 8,
+  id: 9,
   name: 'outbox relay and webhook dead letters',
   sql: `
 DROP INDEX outbox_pending;
