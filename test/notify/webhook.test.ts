@@ -38,6 +38,8 @@ const PERSONAL = [
   'untreated injuries',
   'allocated worker will call',
   '01234 567890',
+  '01632 960001',
+  'MASH front door',
 ];
 
 async function withWebhooks(t: Test): Promise<Receiver> {
@@ -68,7 +70,7 @@ function checkDelivery(t: Test, d: Delivery, row: { event_id: string; type: stri
     t.same(signedWith(d, [secretOf(other.id)]), [], `${row.type}: not verifiable with ${other.id}'s secret`);
   }
   for (const p of PERSONAL) t.notOk(d.body.includes(p), `${row.type}: no "${p}"`);
-  for (const n of [0, 1, 2, 3, 4, 5, 6, 7]) t.notOk(d.body.includes(nhs(n)), `${row.type}: no NHS number`);
+  for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 9]) t.notOk(d.body.includes(nhs(n)), `${row.type}: no NHS number`);
 }
 
 t.test('every event type reaches its agency, signed, within 10 seconds (PostgreSQL)', async (t) => {
@@ -130,6 +132,18 @@ t.test('every event type reaches its agency, signed, within 10 seconds (PostgreS
   t.equal(decided.status, 200, decided.text);
   const urgent = await gp('POST', '/v1/concerns', concernBody({ child: child(7), urgency: 'immediate' }));
   t.equal(urgent.status, 201, urgent.text);
+  const flag = await gw.call(CSC, 'team_manager', 'PUT', '/v1/flags', {
+    subject: child(9),
+    flag: 'child_protection_plan',
+    validFrom: '2025-01-01',
+    contact: { team: 'MASH front door', phone: '01632 960001' },
+  });
+  t.equal(flag.status, 201, flag.text);
+  const searched = await police('POST', '/v1/flags/search', {
+    subject: { type: 'child', nhsNumber: nhs(9) },
+    purpose: 'risk_to_children_check',
+  });
+  t.equal(searched.json?.match, 'exact', searched.text);
   t.ok(
     (await sweepOverdueConcerns(gw.gateway.db, gw.gateway.ledger, new Date(Date.now() + 2 * 3600_000))) > 0,
     'the immediate concern, two hours on, is overdue',
@@ -156,6 +170,7 @@ t.test('every event type reaches its agency, signed, within 10 seconds (PostgreS
       'concern.received',
       'consent.overridden',
       'consent.withdrawn',
+      'flag.accessed',
       'request.declined',
       'request.overdue',
       'request.received',
@@ -186,7 +201,7 @@ t.test('every event type reaches its agency, signed, within 10 seconds (PostgreS
 t.test('signed delivery on the embedded PGlite', async (t) => {
   const receiver = await withWebhooks(t);
   const gw = await startNotifyGateway(t, { certsDir, backend: 'pglite' });
-  const r = await gw.call(CSC, 'social_worker', 'POST', '/v1/requests', requestBody({ subject: child(8) }));
+  const r = await gw.call(CSC, 'social_worker', 'POST', '/v1/requests', requestBody({ subject: child(10) }));
   t.equal(r.status, 201, r.text);
   t.ok(await allDelivered(gw, receiver, 10_000), 'delivered');
   const [row] = await gw.gateway.db.query<{ event_id: string; type: string; agency_id: string }>(
@@ -240,7 +255,7 @@ t.test('a secret rotation: both secrets sign until finished, then only the new o
   const grace = Date.parse(record?.previousWebhookSecretUntil ?? '') - Date.now();
   t.ok(grace > 23 * 3600_000 && grace <= 24 * 3600_000, 'for 24 hours');
 
-  const during = await eventUntil(9, (d) => signedWith(d, [fresh]).length === 1);
+  const during = await eventUntil(11, (d) => signedWith(d, [fresh]).length === 1);
   t.ok(during, 'the running gateway signs with the new secret within seconds');
   if (during) {
     t.same(signedWith(during, [old]), [old], 'a receiver still holding the old secret accepts it');
@@ -251,7 +266,7 @@ t.test('a secret rotation: both secrets sign until finished, then only the new o
   const finished = await cli('agency', 'webhook-secret', 'finish', '--id', GP);
   t.equal(finished.code, 0, finished.out);
   t.equal(readRegistry(certsDir).agencies.find((a) => a.id === GP)?.previousWebhookSecret, undefined, 'gone');
-  const after = await eventUntil(10, (d) => signedWith(d, [old]).length === 0);
+  const after = await eventUntil(12, (d) => signedWith(d, [old]).length === 0);
   t.ok(after, 'after finish the old secret no longer signs');
   if (after) {
     t.same(signedWith(after, [fresh]), [fresh]);
