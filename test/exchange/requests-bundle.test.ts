@@ -160,8 +160,17 @@ t.test('requests under a custom bundle (postgres)', async (t) => {
     t.equal((await h.audit(POLICE, `action=consent.overridden&nhsNumber=${nhs}`)).length, 0);
     t.equal((await h.audit(POLICE, `action=request.refused&nhsNumber=${nhs}`)).length, 2);
 
-    // With a consent that covers, the same request is granted.
+    // A consent CSC records naming only itself concerns no sharing with the police: still refused.
     await h.recordConsent(nhs, { purposes: ['early_help'], agencies: [CSC], categories: ['case_summary'] });
+    const notAParty = await h.police('POST', '/v1/requests', body());
+    t.equal(notAParty.status, 403, notAParty.text);
+    t.equal(notAParty.json.code, 'consent_required');
+    // With a consent naming the police, the same request is granted.
+    await h.recordConsent(nhs, {
+      purposes: ['early_help'],
+      agencies: [POLICE],
+      categories: ['case_summary'],
+    });
     const before = new Date();
     const ok = await h.police('POST', '/v1/requests', body());
     const after = new Date();
