@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Queryable } from '../store/index.js';
 import { openDeadLetterCounts } from './dead-letters.js';
+import { withTimeout } from './deadline.js';
 import { outboxBacklog } from './outbox.js';
 import type { DeliveryResult } from './worker.js';
 
@@ -16,16 +17,6 @@ export interface NotifyMetrics {
 }
 
 const QUEUE_TIMEOUT_MS = 1000;
-
-function within<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timed out')), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Outbox backlog and oldest age, queue depths, deliveries by result, open dead letters. Gauges read their
@@ -69,7 +60,7 @@ export function registerNotifyMetrics(registry: Registry, sources: NotifyMetrics
     async collect() {
       this.reset();
       try {
-        const counts = await within(sources.queueCounts(), QUEUE_TIMEOUT_MS);
+        const counts = await withTimeout(sources.queueCounts(), QUEUE_TIMEOUT_MS, 'the queue');
         for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
         queueUp.set(1);
       } catch {

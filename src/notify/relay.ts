@@ -1,4 +1,5 @@
 import type { Db } from '../store/index.js';
+import { withTimeout } from './deadline.js';
 import { markRelayed, takeUnrelayed } from './outbox.js';
 import type { NotifyQueue } from './queue.js';
 
@@ -34,16 +35,6 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
-class EnqueueTimeout extends Error {}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new EnqueueTimeout('the queue did not acknowledge in time')), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Stage 2 of outbox → relay → deliver → dead letter (docs/notifications.md). Each round, in one
  * database transaction: take the oldest unrelayed rows (one relay at a time, by advisory lock), hand
@@ -67,7 +58,7 @@ export function startRelay(opts: RelayOptions): Relay {
       const events = await takeUnrelayed(tx, batchSize);
       if (events.length === 0) return { relayed: 0, skipped: [] };
       const jobs = events.filter((e) => opts.hasWebhook(e.agency));
-      if (jobs.length > 0) await withTimeout(opts.queue.enqueue(jobs), enqueueTimeoutMs);
+      if (jobs.length > 0) await withTimeout(opts.queue.enqueue(jobs), enqueueTimeoutMs, 'the queue');
       await opts.afterEnqueue?.();
       await markRelayed(
         tx,
