@@ -16,6 +16,7 @@ export { type DeadLetter, listDeadLetters, replayDeadLetters } from './dead-lett
 export type { NotifyEvent } from './event.js';
 export { type NotifyMetrics, registerNotifyMetrics } from './metrics.js';
 export { type OutboxBacklog, outboxBacklog } from './outbox.js';
+export { dropWebhookQueue } from './queue.js';
 export { signatureHeader } from './signature.js';
 export { type CheckedTarget, checkWebhookUrl, type UrlPolicy, WebhookUrlRefused } from './ssrf.js';
 export { type DeliveryOutcome, postWebhook } from './webhook.js';

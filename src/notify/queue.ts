@@ -1,4 +1,5 @@
 import { type JobsOptions, Queue } from 'bullmq';
+import { withTimeout } from './deadline.js';
 import type { NotifyEvent } from './event.js';
 
 /** The queue of webhook deliveries; its keys live under the prefix below. */
@@ -88,4 +89,23 @@ export function openQueue(settings: QueueSettings): NotifyQueue {
       await queue.close();
     },
   };
+}
+
+/**
+ * Removes a deployment's webhook queue from Redis with everything in it: for a throwaway gateway (the
+ * demo). Without Redis there is nothing to remove; it gives up within seconds and does not throw.
+ */
+export async function dropWebhookQueue(redisUrl: string, gatewayId: string): Promise<void> {
+  const queue = new Queue(WEBHOOK_QUEUE, {
+    connection: { url: redisUrl, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null },
+    prefix: queuePrefix(gatewayId),
+  });
+  queue.on('error', () => {});
+  try {
+    await withTimeout(queue.obliterate({ force: true }), 5000, 'the queue');
+  } catch {
+    // Redis away: nothing of the queue can be removed now, and nothing is lost by leaving it.
+  } finally {
+    await queue.close().catch(() => {});
+  }
 }
