@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '../../src/config/index.js';
 import { type RunningGateway, type StartOptions, startGateway } from '../../src/main.js';
+import { dropWebhookQueue } from '../../src/notify/index.js';
 import { addAgency, certPaths, initCa, mintToken } from '../../src/registry/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { type ClientCredentials, type HttpResult, httpsRequest, type RequestOptions } from './https.js';
@@ -122,6 +123,9 @@ export async function startTestGateway(t: Teardown, opts: TestGatewayOptions = {
     async close() {
       for (const a of agents) a.destroy();
       await gateway.close();
+      // A gateway id of the test's own leaves no queue behind in the shared Redis (the default id is
+      // shared by every test gateway, and so is its one queue).
+      if (config.gatewayId !== 'sgw') await dropWebhookQueue(config.redisUrl, config.gatewayId);
       await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
       if (ownCerts) rmSync(certsDir, { recursive: true, force: true });
