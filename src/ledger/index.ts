@@ -18,6 +18,7 @@ export {
 export { type Checkpoint, checkpointText, keyIdOf } from './checkpoint.js';
 export { type Committed, commitmentMatches, commitmentOf, commitText } from './commitment.js';
 export type { LedgerEntry } from './entry.js';
+export { registerLedgerMetrics } from './metrics.js';
 export type { ConsistencyProof, InclusionProof, PublishedKey } from './queries.js';
 export { type LedgerRoutesOptions, ledgerRoutes } from './routes.js';
 export {
