@@ -1,12 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { Config } from './config/index.js';
 import { consentRoutes } from './consent/index.js';
 import { committedTexts, concernRoutes, flagRoutes, inboxRoutes, requestRoutes } from './exchange/index.js';
 import { registerBodyGuards } from './http/body.js';
-import { healthRoutes } from './http/health.js';
+import { healthRoutes, type OutboxState } from './http/health.js';
 import { loggerOptions } from './http/logging.js';
+import { registerHttpMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import {
   clientErrorHandler,
@@ -37,6 +39,10 @@ export interface AppDeps {
   ledger: Ledger;
   /** The process's logger, shared with the services started before the app; made from config otherwise. */
   logger?: FastifyBaseLogger;
+  /** Requests by route and status and their latency are counted here when metrics are on. */
+  metrics?: Registry;
+  /** The outbox backlog for readiness (notifications). */
+  outbox?: () => Promise<OutboxState>;
   /** Without it the app serves plain HTTP, which only app.inject() tests use: /v1 then always says 401. */
   tls?: TlsMaterial;
   /** The clock concerns keep their deadlines by and flags their validity; tests set it to the day they check. */
@@ -85,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.server.maxConnections = limits.maxConnections;
   registerSecurityHeaders(app);
   registerProblemHandling(app);
+  if (deps.metrics) registerHttpMetrics(app, deps.metrics);
   registerValidation(app);
   registerBodyGuards(app, {
     minBytesPerSecond: limits.bodyMinBytesPerSecond,
@@ -108,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     db: deps.db,
     redis: deps.redis,
     ledger: async () => (await ledger.health()).ok,
+    ...(deps.outbox ? { outbox: deps.outbox } : {}),
   });
   await app.register(registryRoutes, { registry });
   await app.register(policyRoutes, { policies, agencyKind: (id) => registry.activeAgency(id)?.kind });

@@ -6,8 +6,16 @@ import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
 import { startOverdueSweep } from './exchange/index.js';
 import { loggerOptions } from './http/logging.js';
+import { createMetricsRegistry, type MetricsServer, startMetricsServer } from './http/metrics.js';
 import { secureContextOptions, type TlsMaterial } from './http/tls.js';
-import { createLedger, type Ledger } from './ledger/index.js';
+import { createLedger, type Ledger, registerLedgerMetrics } from './ledger/index.js';
+import {
+  type Notifications,
+  outboxBacklog,
+  readWebhookCa,
+  registerNotifyMetrics,
+  startNotifications,
+} from './notify/index.js';
 import { PolicyStore } from './policy/index.js';
 import { certPaths, initCa, RegistryView } from './registry/index.js';
 import { type Db, openRedis, openStore, redisSettled } from './store/index.js';
@@ -18,6 +26,9 @@ export interface RunningGateway {
   /** For operations and tests: flush the ledger, read the record. */
   ledger: Ledger;
   db: Db;
+  notifications: Notifications;
+  /** The metrics listener's base URL, when METRICS_PORT is set. */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -35,6 +46,8 @@ export interface StartOptions {
   init?: boolean;
   /** The clock deadlines are kept by (concerns and their overdue sweep); tests set it. */
   now?: () => Date;
+  /** Tests: fault injection and a faster poll for the outbox relay. */
+  relay?: { intervalMs?: number; afterEnqueue?: () => Promise<void> };
 }
 
 /** Starts one gateway process: store, registry, app, listen; everything it opened is closed by close(). */
@@ -44,6 +57,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     if (!opts.init) throw new Error(`no CA in ${config.certsDir}: run "sgw ca init" first`);
     initCa(config.certsDir);
   }
+  const webhookCa = readWebhookCa(config.webhooks.caFile);
   const logger = pino(loggerOptions(config.logLevel));
   // A refused bundle stops start-up (PolicyBundleError lists every error with its file and line).
   const policies = await PolicyStore.open(config.policiesDir, { logger });
@@ -57,6 +71,15 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   }
   const redis = openRedis(config.redisUrl);
   const ledger = createLedger({ db, certsDir: config.certsDir, gatewayId: config.gatewayId, logger });
+  const metrics = config.metrics ? createMetricsRegistry() : undefined;
+  let notifications: Notifications | undefined;
+  const notifyMetrics = metrics
+    ? registerNotifyMetrics(metrics, {
+        db,
+        queueCounts: () => notifications?.queueCounts() ?? Promise.reject(new Error('not started')),
+      })
+    : undefined;
+  if (metrics) registerLedgerMetrics(metrics, db);
   let app: FastifyInstance;
   try {
     // Redis is optional (rate limits fall back to this process), but when it is there, count in it from
@@ -72,6 +95,8 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
       ledger,
       logger,
       tls: readTls(config.certsDir),
+      ...(metrics ? { metrics } : {}),
+      outbox: () => outboxBacklog(db),
       ...(opts.now ? { now: opts.now } : {}),
     });
   } catch (err) {
@@ -92,14 +117,28 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   });
   registry.start();
   const overdue = startOverdueSweep({ db, ledger, logger, ...(opts.now ? { now: opts.now } : {}) });
+  const started = startNotifications({
+    config,
+    db,
+    agency: (id) => registry.agency(id),
+    redisUp: () => redis.status === 'ready',
+    logger,
+    extraCa: webhookCa,
+    ...(notifyMetrics ? { metrics: notifyMetrics } : {}),
+    ...(opts.relay ? { relay: opts.relay } : {}),
+  });
+  notifications = started;
+  let metricsServer: MetricsServer | undefined;
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       registry.stop();
       policies.close();
+      await metricsServer?.close();
       await app.close();
       await overdue.stop();
+      await started.close();
       await ledger.stop();
       redis.disconnect();
       await db.close();
@@ -108,6 +147,11 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   };
   try {
     await app.listen({ port: config.port, host: config.host });
+    if (metrics && config.metrics) {
+      metricsServer = await startMetricsServer(metrics, config.metrics, (err) =>
+        app.log.error({ err }, 'metrics scrape failed'),
+      );
+    }
   } catch (err) {
     await close();
     throw err;
@@ -115,7 +159,15 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return { app, url: `https://${host}:${port}`, ledger, db, close };
+  return {
+    app,
+    url: `https://${host}:${port}`,
+    ledger,
+    db,
+    notifications: started,
+    metricsUrl: metricsServer?.url,
+    close,
+  };
 }
 
 /** Drains in-flight requests and closes pools on SIGTERM / SIGINT. */

@@ -16,6 +16,7 @@ import {
   validateAgencyId,
 } from '../registry/index.js';
 import { type CliIo, parseOptions, required, UsageError } from './io.js';
+import { agencyWebhookCommand, checkRegisteredUrl } from './webhook.js';
 
 function relative(file: string): string {
   return path.relative(process.cwd(), file) || file;
@@ -43,7 +44,7 @@ export function caCommand(args: string[], config: Config, io: CliIo): number {
   return 0;
 }
 
-export function agencyCommand(args: string[], config: Config, io: CliIo): number {
+export async function agencyCommand(args: string[], config: Config, io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'add': {
@@ -55,6 +56,7 @@ export function agencyCommand(args: string[], config: Config, io: CliIo): number
         'jwt-public-key': { type: 'string' },
       });
       const keyFile = values['jwt-public-key'];
+      if (values.webhook !== undefined) await checkRegisteredUrl(values.webhook, config, io);
       const result = addAgency(config.certsDir, {
         id: required(values, 'id'),
         name: required(values, 'name'),
@@ -117,8 +119,11 @@ export function agencyCommand(args: string[], config: Config, io: CliIo): number
       }
       throw new UsageError('usage: sgw agency key add|remove --id ID (--jwt-public-key FILE | --kid KID)');
     }
+    case 'webhook':
+    case 'webhook-secret':
+      return agencyWebhookCommand(sub, rest, config, io);
     default:
-      throw new UsageError('usage: sgw agency add|list|suspend|reactivate|key …');
+      throw new UsageError('usage: sgw agency add|list|suspend|reactivate|key|webhook|webhook-secret …');
   }
 }
 

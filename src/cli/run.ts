@@ -6,6 +6,7 @@ import { type CliIo, processIo, UsageError } from './io.js';
 import { runPolicyCommand } from './policy.js';
 import { agencyCommand, caCommand, certCommand, tokenCommand } from './registry.js';
 import { serveCommand } from './serve.js';
+import { WEBHOOK_USAGE, webhookCommand } from './webhook.js';
 
 const USAGE = `usage: sgw <command>
   serve [--init]                      run the gateway (--init: create the CA first when there is none)
@@ -13,13 +14,14 @@ const USAGE = `usage: sgw <command>
   agency add --id ID --name NAME --kind KIND [--webhook URL] [--jwt-public-key FILE]
   agency list | suspend --id ID | reactivate --id ID
   agency key add --id ID --jwt-public-key FILE | agency key remove --id ID --kid KID
+${WEBHOOK_USAGE}
   cert revoke --agency ID | cert server [--hostname H]
   token --agency ID --sub SUB --role ROLE [--name N] [--ttl S]
   policy check [DIR] | test [DIR] | explain --from-kind K --role R --to-kind K --purpose P --categories a,b
 ${AUDIT_USAGE}
   ${DEMO_USAGE}
 Configuration comes from the environment (PORT, HOST, DATABASE_URL, REDIS_URL, SGW_DATA_DIR,
-SGW_CERTS_DIR, SGW_POLICIES_DIR, SGW_GATEWAY_ID, LOG_LEVEL).`;
+SGW_CERTS_DIR, SGW_POLICIES_DIR, SGW_GATEWAY_ID, LOG_LEVEL, SGW_WEBHOOK_*, METRICS_PORT, METRICS_HOST).`;
 
 type Command = (args: string[], config: Config, io: CliIo) => number | Promise<number>;
 
@@ -31,6 +33,7 @@ const COMMANDS: Record<string, Command> = {
   token: tokenCommand,
   policy: (args, config, io) => runPolicyCommand(args, io, config.policiesDir),
   audit: auditCommand,
+  webhook: webhookCommand,
   demo: demoCommand,
 };
 

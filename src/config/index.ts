@@ -27,6 +27,14 @@ const EnvSchema = Type.Object({
   SGW_BODY_RATE_GRACE_MS: Type.Integer({ minimum: 0, default: 5000 }),
   SGW_AUDIT_READ_WAIT_MS: Type.Integer({ minimum: 0, maximum: 30_000, default: 2000 }),
   SGW_DEFAULT_RESPOND_WORKING_DAYS: Type.Integer({ minimum: 1, maximum: 60, default: 5 }),
+  // 12 tries, 1 minute doubling: the waits alone add up to 2047 minutes (over 34 h) before a dead letter.
+  SGW_WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 12 }),
+  SGW_WEBHOOK_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: 86_400_000, default: 60_000 }),
+  SGW_WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  SGW_WEBHOOK_ALLOW_HTTP_LOOPBACK: Type.Boolean({ default: false }),
+  SGW_WEBHOOK_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  METRICS_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   LOG_LEVEL: Type.Unsafe<(typeof LOG_LEVELS)[number]>({
     type: 'string',
     enum: [...LOG_LEVELS],
@@ -67,6 +75,23 @@ export interface Config {
    * addition; timescales belong in configuration, not in code).
    */
   defaultRespondWorkingDays: number;
+  webhooks: WebhookConfig;
+  /** Undefined: no metrics listener (METRICS_PORT unset). */
+  metrics: { port: number; host: string } | undefined;
+}
+
+/** Webhook delivery (contract section 14; docs/notifications.md). */
+export interface WebhookConfig {
+  /** Tries before a dead letter; the first try counts. */
+  maxAttempts: number;
+  /** The wait after the first failed try; each later wait doubles, plus up to a quarter of jitter. */
+  backoffMs: number;
+  /** For one try: connect, send, and the receiver's status line. */
+  timeoutMs: number;
+  /** http:// to a loopback address (127.0.0.0/8, ::1), and https to loopback: development and tests only. */
+  allowHttpLoopback: boolean;
+  /** An extra CA (PEM) trusted for receivers besides the system's, for private deployments and tests. */
+  caFile: string | undefined;
 }
 
 /** How long a client may take, and how many connections it may hold (docs/http.md). */
@@ -99,7 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let parsed: Env;
   try {
     const data = { ...env };
-    if (data.DATABASE_URL === '') delete data.DATABASE_URL;
+    for (const name of ['DATABASE_URL', 'METRICS_PORT', 'SGW_WEBHOOK_CA_FILE']) {
+      if (data[name] === '') delete data[name];
+    }
     // env: false, or env-schema would merge process.env under `data` and the caller's env would not be all.
     parsed = envSchema<Env>({ schema: EnvSchema, data, env: false, dotenv: false });
   } catch (err) {
@@ -138,6 +165,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bodyRateGraceMs: parsed.SGW_BODY_RATE_GRACE_MS,
     },
     defaultRespondWorkingDays: parsed.SGW_DEFAULT_RESPOND_WORKING_DAYS,
+    webhooks: {
+      maxAttempts: parsed.SGW_WEBHOOK_MAX_ATTEMPTS,
+      backoffMs: parsed.SGW_WEBHOOK_BACKOFF_MS,
+      timeoutMs: parsed.SGW_WEBHOOK_TIMEOUT_MS,
+      allowHttpLoopback: parsed.SGW_WEBHOOK_ALLOW_HTTP_LOOPBACK,
+      caFile: parsed.SGW_WEBHOOK_CA_FILE === undefined ? undefined : path.resolve(parsed.SGW_WEBHOOK_CA_FILE),
+    },
+    metrics:
+      parsed.METRICS_PORT === undefined
+        ? undefined
+        : { port: parsed.METRICS_PORT, host: parsed.METRICS_HOST },
   };
 }
 

@@ -18,8 +18,9 @@ export {
 export { type Checkpoint, checkpointText, keyIdOf } from './checkpoint.js';
 export { type Committed, commitmentMatches, commitmentOf, commitText } from './commitment.js';
 export type { LedgerEntry } from './entry.js';
+export { registerLedgerMetrics } from './metrics.js';
 export type { ConsistencyProof, InclusionProof, PublishedKey } from './queries.js';
-export { type HeldTexts, type LedgerRoutesOptions, ledgerRoutes, type TextSource } from './routes.js';
+export { type LedgerRoutesOptions, ledgerRoutes } from './routes.js';
 export {
   createLedger,
   type Ledger,
@@ -34,6 +35,7 @@ export {
   setSubjectKey,
   subjectRefs,
 } from './subject.js';
+export type { HeldTexts, TextSource } from './texts-route.js';
 export { type ExportRange, exportLedger, proveEntry, type Receipt, verifyLedger } from './tools.js';
 export { createVerifier, type IncrementalResult, type Verifier } from './verifier.js';
 export type { VerifyResult } from './verify.js';

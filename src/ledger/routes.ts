@@ -2,40 +2,30 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../http/errors.js';
 import { nhsNumberProblem, normaliseNhsNumber } from '../http/subject.js';
-import { ALL_ROLES, type Practitioner, practitionerOf } from '../identity/index.js';
+import { type Practitioner, practitionerOf } from '../identity/index.js';
 import type { Queryable } from '../store/db.js';
 import { recordedTransaction } from './append.js';
-import { commitmentMatches } from './commitment.js';
 import type { LedgerEntry } from './entry.js';
+import { auditCut, consistencyProof, inclusionProof, listKeys, queryEntries, treeSize } from './queries.js';
 import {
-  auditCut,
-  consistencyProof,
-  getEntry,
-  inclusionProof,
-  listKeys,
-  queryEntries,
-  treeSize,
-} from './queries.js';
+  ANY_ROLE,
+  AUDITOR,
+  AuditQuery,
+  CheckpointSchema,
+  ConsistencyQuery,
+  CutFields,
+  EntrySchema,
+  Hex,
+  ProofParams,
+  ProofQuery,
+  ReportItem,
+  SubjectReportQuery,
+} from './route-schemas.js';
 import { latestCheckpoint } from './sequencer.js';
 import type { Ledger } from './service.js';
 import type { SubjectIdentifiers } from './subject.js';
-import { CheckpointSchema, verifyRoute } from './verify-route.js';
-
-/** The free texts an entry commits to, as the record of its journey still holds them, and whom it is about. */
-export interface HeldTexts {
-  subject: SubjectIdentifiers | null;
-  texts: Record<string, { text: string; salt: string }>;
-}
-
-/**
- * `viewer` is the auditor's agency: a journey may keep a text from one of the entry's parties (a CSC's
- * own note on a concern is not the referrer's to read).
- */
-export type TextSource = (
-  tx: Queryable,
-  entry: LedgerEntry,
-  viewer: string,
-) => Promise<HeldTexts | undefined>;
+import { type TextSource, textsRoute } from './texts-route.js';
+import { verifyRoute } from './verify-route.js';
 
 export interface LedgerRoutesOptions {
   ledger: Ledger;
@@ -49,127 +39,6 @@ export interface LedgerRoutesOptions {
    */
   readWaitMs?: number;
 }
-
-/** Every audit read says how far it reaches (contract section 11, our addition; docs/ledger.md). */
-const CutFields = {
-  asOf: Type.Integer({ minimum: 0 }),
-  pending: Type.Integer({ minimum: 0 }),
-};
-
-const Hex = Type.String({ pattern: '^[0-9a-f]{64}$' });
-const Str = (max = 200) => Type.String({ minLength: 1, maxLength: max });
-
-const EntrySchema = Type.Object({
-  seq: Type.Integer(),
-  id: Type.String(),
-  at: Type.String(),
-  action: Type.String(),
-  actor: Type.Object({ agency: Type.String(), sub: Type.String(), role: Type.String() }),
-  counterpart: Type.Optional(Type.String()),
-  requestId: Type.Optional(Type.String()),
-  caseReference: Type.Optional(Type.String()),
-  subjectRef: Type.Union([Type.String(), Type.Null()]),
-  subjectRefs: Type.Array(Type.String()),
-  purpose: Type.Optional(Type.String()),
-  lawfulBasis: Type.Optional(Type.Array(Type.String())),
-  consent: Type.Optional(Type.String()),
-  decision: Type.Union([Type.Literal('permit'), Type.Literal('deny')]),
-  ruleIds: Type.Array(Type.String()),
-  policyVersion: Type.String(),
-  fields: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
-  categories: Type.Optional(Type.Array(Type.String())),
-  reason: Type.Optional(Type.String()),
-  counterparts: Type.Optional(Type.Array(Type.String())),
-  consentId: Type.Optional(Type.String()),
-  consentIds: Type.Optional(Type.Array(Type.String())),
-  concernId: Type.Optional(Type.String()),
-  flagId: Type.Optional(Type.String()),
-  outcome: Type.Optional(Type.String()),
-  commitments: Type.Optional(Type.Record(Type.String(), Hex)),
-  prevHash: Type.String(),
-  hash: Type.String(),
-});
-
-const SubjectQuery = {
-  nhsNumber: Type.Optional(Type.String({ pattern: '^[0-9 ]{10,13}$' })),
-  pncId: Type.Optional(Str(32)),
-};
-
-const AuditQuery = Type.Object(
-  {
-    ...SubjectQuery,
-    actorSub: Type.Optional(Str()),
-    agency: Type.Optional(Str()),
-    action: Type.Optional(Str(100)),
-    from: Type.Optional(Type.String({ format: 'date-time' })),
-    to: Type.Optional(Type.String({ format: 'date-time' })),
-    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$' })),
-  },
-  { additionalProperties: false },
-);
-
-const SubjectReportQuery = Type.Object(SubjectQuery, { additionalProperties: false });
-
-const ReportItem = Type.Object({
-  seq: Type.Integer(),
-  at: Type.String(),
-  action: Type.String(),
-  actor: Type.Object({ agency: Type.String(), sub: Type.String(), role: Type.String() }),
-  counterpart: Type.Optional(Type.String()),
-  counterparts: Type.Optional(Type.Array(Type.String())),
-  decision: Type.String(),
-  purpose: Type.Optional(Type.String()),
-  lawfulBasis: Type.Optional(Type.Array(Type.String())),
-  consent: Type.Optional(Type.String()),
-  caseReference: Type.Optional(Type.String()),
-  categories: Type.Optional(Type.Array(Type.String())),
-  fields: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
-  requestId: Type.Optional(Type.String()),
-  concernId: Type.Optional(Type.String()),
-  flagId: Type.Optional(Type.String()),
-  consentId: Type.Optional(Type.String()),
-  outcome: Type.Optional(Type.String()),
-});
-
-const ProofParams = Type.Object({ seq: Type.Integer({ minimum: 1 }) });
-
-const TextsReply = Type.Object({
-  seq: Type.Integer(),
-  action: Type.String(),
-  texts: Type.Array(
-    Type.Object({
-      field: Type.String(),
-      commitment: Hex,
-      /** False once the record no longer holds the text (or never did): the commitment stands alone. */
-      held: Type.Boolean(),
-      text: Type.Optional(Type.String()),
-      salt: Type.Optional(Hex),
-      /** SHA-256(salt ‖ text) equals the commitment: recomputed here, and checkable by anyone. */
-      matches: Type.Optional(Type.Boolean()),
-    }),
-  ),
-});
-
-/** Whether an entry is one an agency's auditor may see: it acts in it, is its counterpart, or a party. */
-function involves(e: LedgerEntry, agency: string): boolean {
-  return e.actor.agency === agency || e.counterpart === agency || (e.counterparts?.includes(agency) ?? false);
-}
-const ProofQuery = Type.Object(
-  { treeSize: Type.Optional(Type.Integer({ minimum: 1 })) },
-  { additionalProperties: false },
-);
-const ConsistencyQuery = Type.Object(
-  { from: Type.Integer({ minimum: 0 }), to: Type.Integer({ minimum: 1 }) },
-  { additionalProperties: false },
-);
-
-const AUDITOR = { roles: ['auditor'] } as const;
-/**
- * Checkpoints and proofs hold only hashes: every authenticated agency and role may read them, so that
- * each agency can keep the checkpoints it sees and detect a rewritten history (contract section 11).
- */
-const ANY_ROLE = { roles: ALL_ROLES };
 
 const badQuery = (path: string, message: string) =>
   new AppError('validation_failed', 'The request does not match its schema.', {
@@ -338,51 +207,6 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
     },
   );
 
-  app.get<{ Params: Static<typeof ProofParams> }>(
-    '/audit/entries/:seq/texts',
-    { config: AUDITOR, schema: { params: ProofParams, response: { 200: TextsReply } } },
-    async (request) => {
-      const me = practitionerOf(request);
-      return recordedTransaction(db, async (tx) => {
-        const entry = await getEntry(tx, request.params.seq);
-        if (!entry || !involves(entry, me.agency)) throw new AppError('not_found', 'No such entry.');
-        const commitments = entry.commitments ?? {};
-        const held =
-          Object.keys(commitments).length > 0 ? await opts.texts?.(tx, entry, me.agency) : undefined;
-        const texts = Object.entries(commitments).map(([field, commitment]) => {
-          const t = held?.texts[field];
-          if (!t) return { field, commitment, held: false };
-          return {
-            field,
-            commitment,
-            held: true,
-            ...t,
-            matches: commitmentMatches(t.text, t.salt, commitment),
-          };
-        });
-        // Free text may name a person: an auditor reading it is watched like any other reader.
-        if (texts.some((t) => t.held)) {
-          await ledger.append(tx, {
-            entries: [
-              {
-                action: 'audit.text_viewed',
-                actor: { agency: me.agency, sub: me.sub, role: me.role },
-                ...(entry.actor.agency !== me.agency ? { counterpart: entry.actor.agency } : {}),
-                ...(entry.requestId ? { requestId: entry.requestId } : {}),
-                ...(entry.concernId ? { concernId: entry.concernId } : {}),
-                subject: held?.subject ?? null,
-                decision: 'permit',
-                ruleIds: [],
-                policyVersion: policyVersion(),
-              },
-            ],
-          });
-        }
-        return { seq: entry.seq, action: entry.action, texts };
-      });
-    },
-  );
-
   app.get(
     '/audit/checkpoint',
     { config: ANY_ROLE, schema: { response: { 200: CheckpointSchema } } },
@@ -456,5 +280,6 @@ export const ledgerRoutes: FastifyPluginAsync<LedgerRoutesOptions> = async (app,
     },
   );
 
+  await app.register(textsRoute, { ledger, texts: opts.texts, policyVersion });
   await app.register(verifyRoute, { ledger, readWaitMs });
 };

@@ -1,15 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { CheckpointSchema, CutFields } from './route-schemas.js';
 import type { Ledger } from './service.js';
 import { createVerifier } from './verifier.js';
-
-export const CheckpointSchema = Type.Object({
-  treeSize: Type.Integer(),
-  rootHash: Type.String(),
-  timestamp: Type.String(),
-  keyId: Type.String(),
-  signature: Type.String(),
-});
 
 const VerifyQuery = Type.Object({ full: Type.Boolean({ default: false }) }, { additionalProperties: false });
 
@@ -23,8 +16,7 @@ const VerifyReply = Type.Object({
   reason: Type.Optional(Type.String()),
   checked: Type.Integer(),
   incremental: Type.Boolean(),
-  asOf: Type.Integer({ minimum: 0 }),
-  pending: Type.Integer({ minimum: 0 }),
+  ...CutFields,
 });
 
 export interface VerifyRouteOptions {

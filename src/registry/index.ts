@@ -8,6 +8,7 @@ export {
   revokeAgencyCertificates,
   suspendAgency,
   validateAgencyId,
+  validateWebhookUrl,
 } from './agencies.js';
 export { CaExistsError, initCa, issueCertificate, renewServerCertificate, VALIDITY_DAYS } from './ca.js';
 export { writeFileAtomic } from './files.js';
@@ -22,3 +23,10 @@ export {
 } from './store.js';
 export { type MintTokenInput, mintToken } from './token.js';
 export { RegistryView } from './view.js';
+export {
+  finishWebhookRotation,
+  type RotationResult,
+  rotateWebhookSecret,
+  setWebhookUrl,
+  WEBHOOK_SECRET_GRACE_HOURS,
+} from './webhooks.js';

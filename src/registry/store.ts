@@ -30,6 +30,10 @@ export interface AgencyRecord {
   webhookUrl?: string;
   /** HMAC key for signing webhook deliveries; the registry file is 0600 for this reason. */
   webhookSecret: string;
+  /** The secret before the last rotation: it still signs, beside the new one, until the time below. */
+  previousWebhookSecret?: string;
+  /** RFC 3339: the end of the previous secret's grace period. */
+  previousWebhookSecretUntil?: string;
   jwtKeys: JwtKeyRecord[];
   certificates: CertificateRecord[];
   createdAt: string;

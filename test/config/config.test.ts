@@ -61,6 +61,42 @@ t.test('only the env passed in is read, not process.env underneath it', async (t
   t.equal(loadConfig({ DATABASE_URL: '' }).databaseUrl, undefined);
 });
 
+t.test('webhooks and metrics (contract section 14)', async (t) => {
+  const d = loadConfig({});
+  t.same(d.webhooks, {
+    maxAttempts: 12,
+    backoffMs: 60_000,
+    timeoutMs: 10_000,
+    allowHttpLoopback: false,
+    caFile: undefined,
+  });
+  t.equal(d.metrics, undefined, 'METRICS_PORT unset: no metrics listener');
+  t.same(loadConfig({ METRICS_PORT: '' }).metrics, undefined, 'empty means unset');
+  t.same(
+    loadConfig({ METRICS_PORT: '9464' }).metrics,
+    { port: 9464, host: '127.0.0.1' },
+    'loopback by default',
+  );
+  t.same(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics, {
+    port: 9464,
+    host: '0.0.0.0',
+  });
+  const c = loadConfig({
+    SGW_WEBHOOK_MAX_ATTEMPTS: '3',
+    SGW_WEBHOOK_BACKOFF_MS: '250',
+    SGW_WEBHOOK_TIMEOUT_MS: '2000',
+    SGW_WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+    SGW_WEBHOOK_CA_FILE: 'rel/ca.pem',
+  });
+  t.same(c.webhooks, {
+    maxAttempts: 3,
+    backoffMs: 250,
+    timeoutMs: 2000,
+    allowHttpLoopback: true,
+    caFile: path.resolve('rel/ca.pem'),
+  });
+});
+
 t.test('connection limits and timeouts: defaults and values given', async (t) => {
   const d = loadConfig({});
   t.same(d.http, {
@@ -110,6 +146,13 @@ const BAD: Array<[string, string]> = [
   ['SGW_GATEWAY_ID', 'my gateway'],
   ['SGW_GATEWAY_ID', 'UPPER'],
   ['SGW_RATE_LIMIT_PER_PRACTITIONER', '0'],
+  ['SGW_WEBHOOK_MAX_ATTEMPTS', '0'],
+  ['SGW_WEBHOOK_MAX_ATTEMPTS', 'many'],
+  ['SGW_WEBHOOK_BACKOFF_MS', '0'],
+  ['SGW_WEBHOOK_TIMEOUT_MS', '10'],
+  ['SGW_WEBHOOK_ALLOW_HTTP_LOOPBACK', 'maybe'],
+  ['METRICS_PORT', 'abc'],
+  ['METRICS_PORT', '70000'],
   ['SGW_AUTH_FAILURES_PER_MINUTE', '0'],
   ['SGW_REQUEST_TIMEOUT_MS', 'soon'],
   ['SGW_HEADERS_TIMEOUT_MS', '0'],

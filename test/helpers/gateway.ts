@@ -3,7 +3,8 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '../../src/config/index.js';
-import { type RunningGateway, startGateway } from '../../src/main.js';
+import { type RunningGateway, type StartOptions, startGateway } from '../../src/main.js';
+import { dropWebhookQueue } from '../../src/notify/index.js';
 import { addAgency, certPaths, initCa, mintToken } from '../../src/registry/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { type ClientCredentials, type HttpResult, httpsRequest, type RequestOptions } from './https.js';
@@ -27,6 +28,8 @@ export interface TestGatewayOptions {
   certsDir?: string;
   /** The gateway's clock for deadlines (concerns, overdue sweeps): a test can receive on a day it picks. */
   now?: () => Date;
+  /** Passed to startGateway (e.g. the outbox relay's fault injection). */
+  start?: StartOptions;
 }
 
 export interface TestGateway {
@@ -74,7 +77,7 @@ export async function startTestGateway(t: Teardown, opts: TestGatewayOptions = {
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(opts.env ?? {}),
   });
-  const gateway = await startGateway(config, opts.now ? { now: opts.now } : {});
+  const gateway = await startGateway(config, { ...opts.start, ...(opts.now ? { now: opts.now } : {}) });
   const ca = readFileSync(certPaths(certsDir).caCert, 'utf8');
   const agents: https.Agent[] = [];
 
@@ -120,6 +123,9 @@ export async function startTestGateway(t: Teardown, opts: TestGatewayOptions = {
     async close() {
       for (const a of agents) a.destroy();
       await gateway.close();
+      // A gateway id of the test's own leaves no queue behind in the shared Redis (the default id is
+      // shared by every test gateway, and so is its one queue).
+      if (config.gatewayId !== 'sgw') await dropWebhookQueue(config.redisUrl, config.gatewayId);
       await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
       if (ownCerts) rmSync(certsDir, { recursive: true, force: true });

@@ -130,13 +130,13 @@ for (const backend of ['postgres', 'pglite'] as const) {
     });
     t.equal(entryIds.length, 1);
     t.equal(eventIds.length, 1);
-    const [ev] = await db.query<{ agency_id: string; type: string; status: string; data: unknown }>(
-      'SELECT agency_id, type, status, data FROM outbox',
+    const [ev] = await db.query<{ agency_id: string; type: string; unrelayed: boolean; data: unknown }>(
+      'SELECT agency_id, type, relayed_at IS NULL AS unrelayed, data FROM outbox',
     );
     t.same(ev, {
       agency_id: 'probation-region',
       type: 'flag.accessed',
-      status: 'pending',
+      unrelayed: true,
       data: { flagId: 'f1' },
     });
     const [item] = await db.query<{ id: string; agency_id: string; kind: string; ref: string; type: string }>(

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config, LogLevel } from '../../config/index.js';
 import { type RunningGateway, startGateway } from '../../main.js';
+import { dropWebhookQueue } from '../../notify/index.js';
 import { addAgency, certPaths, initCa, mintToken } from '../../registry/index.js';
 import { type CliIo, parseOptions } from '../io.js';
 import { auditJourney } from './audit.js';
@@ -100,6 +101,9 @@ export async function demoCommand(args: string[], config: Config, io: CliIo): Pr
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  // Its own queue prefix on a shared Redis: a running gateway's webhook jobs are not the demo worker's to
+  // take (it would not know their agencies); the prefix is removed from Redis at the end.
+  const gatewayId = `demo-${path.basename(workspace).slice(-6).toLowerCase()}`;
   const run = new StepRunner(io);
   try {
     mkdirSync(certsDir, { mode: 0o700 });
@@ -128,6 +132,8 @@ export async function demoCommand(args: string[], config: Config, io: CliIo): Pr
       dataDir,
       certsDir,
       logLevel: demoLogLevel(config.logLevel),
+      gatewayId,
+      metrics: undefined,
     };
     gateway = await startGateway(demoConfig);
     io.stdout(
@@ -175,6 +181,7 @@ export async function demoCommand(args: string[], config: Config, io: CliIo): Pr
     process.off('SIGTERM', onSignal);
     try {
       await gateway?.close();
+      if (gateway) await dropWebhookQueue(config.redisUrl, gatewayId);
     } catch (err) {
       io.stderr(`sgw demo: closing the gateway: ${(err as Error).message}`);
     }

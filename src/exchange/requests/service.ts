@@ -1,35 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import { respondBy as respondByRule, UnsupportedYearError, type Within } from '../../calendar/index.js';
-import { AppError, type DenialReason, type FieldError, notFound } from '../../http/errors.js';
+import { AppError, type FieldError, notFound } from '../../http/errors.js';
 import { isUuid } from '../../http/schema.js';
-import { checkSubject, identifiersOf } from '../../http/subject.js';
+import { identifiersOf } from '../../http/subject.js';
 import { actorOf, type Practitioner } from '../../identity/index.js';
-import {
-  commitText,
-  type Ledger,
-  type LedgerEntryInput,
-  type OutboxEventInput,
-  recordedTransaction,
-} from '../../ledger/index.js';
+import { commitText, type Ledger, type LedgerEntryInput, recordedTransaction } from '../../ledger/index.js';
 import { type PolicySource, validateCategoryPayload } from '../../policy/index.js';
 import type { RegistryView } from '../../registry/index.js';
 import type { Db, Queryable } from '../../store/index.js';
-import { consentRecordsOf, decideNow, overallConsent, refusalsOf, releaseOf } from './decision.js';
-import type {
-  CreateRequestBodyT,
-  DeclineBodyT,
-  RequestStatus,
-  RequestViewT,
-  RespondBodyT,
-} from './schemas.js';
-import {
-  type FieldMap,
-  findRequest,
-  type InfoRequest,
-  insertRequest,
-  recordDecline,
-  recordResponse,
-} from './store.js';
+import { createRequest } from './create.js';
+import { consentRecordsOf, decideNow, overallConsent, releaseOf, unique } from './decision.js';
+import type { CreateRequestBodyT, DeclineBodyT, RequestViewT, RespondBodyT } from './schemas.js';
+import { type FieldMap, findRequest, type InfoRequest, recordDecline, recordResponse } from './store.js';
+import { viewOf } from './view.js';
 
 export interface RequestServiceDeps {
   db: Db;
@@ -39,11 +20,6 @@ export interface RequestServiceDeps {
   /** Used when no matching rule sets respondWithin. */
   defaultRespondWorkingDays: number;
 }
-
-/** How far ahead a requester may set its own deadline. */
-const MAX_RESPOND_BY_MS = 366 * 24 * 3600 * 1000;
-
-const unique = (xs: Iterable<string>) => [...new Set(xs)];
 
 /** What every entry about an existing request says: who acts, towards whom, about whom, for what. */
 function aboutRequest(r: InfoRequest, p: Practitioner, policyVersion: string) {
@@ -56,11 +32,6 @@ function aboutRequest(r: InfoRequest, p: Practitioner, policyVersion: string) {
     purpose: r.purpose,
     policyVersion,
   };
-}
-
-function statusOf(r: InfoRequest, now: Date): RequestStatus {
-  if (r.status === 'awaiting_response' && r.respondBy.getTime() < now.getTime()) return 'overdue';
-  return r.status;
 }
 
 export class RequestService {
@@ -81,254 +52,8 @@ export class RequestService {
     });
   }
 
-  /**
-   * The consent record that decided, and, when the requester named another record, a notice that it
-   * was not the one applied (contract section 8: the most recent applicable record decides).
-   */
-  private consentRecord(
-    decidingId: string | undefined,
-    namedId: string | undefined,
-  ): { consentRecordId?: string; consentNotice?: string } {
-    const out: { consentRecordId?: string; consentNotice?: string } = decidingId
-      ? { consentRecordId: decidingId }
-      : {};
-    if (namedId !== undefined && namedId !== decidingId) {
-      out.consentNotice = decidingId
-        ? `the consent record named is not the most recent applicable record; decided on ${decidingId}`
-        : 'the consent record named does not apply to this request; decided without it';
-    }
-    return out;
-  }
-
-  /** A requester's own deadline: in the future and within a year. Checked before anything is decided. */
-  private requestedDeadline(respondBy: string | undefined, now: Date): Date | undefined {
-    if (respondBy === undefined) return undefined;
-    const at = new Date(respondBy);
-    let message: string | undefined;
-    if (Number.isNaN(at.getTime()) || at.getTime() <= now.getTime()) message = 'must be a time in the future';
-    else if (at.getTime() - now.getTime() > MAX_RESPOND_BY_MS) message = 'must be within a year';
-    if (message) {
-      throw new AppError('validation_failed', 'The request is not valid.', {
-        errors: [{ path: '/respondBy', message }],
-      });
-    }
-    return at;
-  }
-
-  /** The strictest matching rule's respondWithin, or the configured default, in working days. */
-  private ruleDeadline(within: Within | undefined, now: Date): Date {
-    try {
-      return respondByRule(now, within ?? { workingDays: this.deps.defaultRespondWorkingDays });
-    } catch (err) {
-      if (err instanceof UnsupportedYearError) {
-        throw new AppError('dependency_unavailable', 'The working-day calendar does not cover this date.');
-      }
-      throw err;
-    }
-  }
-
-  async create(p: Practitioner, body: CreateRequestBodyT) {
-    const holder = this.deps.registry.activeAgency(body.to);
-    if (!holder) {
-      throw new AppError('validation_failed', 'The request is not valid.', {
-        errors: [{ path: '/to', message: 'is not an active agency' }],
-      });
-    }
-    if (holder.id === p.agency) {
-      throw new AppError('validation_failed', 'The request is not valid.', {
-        errors: [{ path: '/to', message: 'must be another agency than your own' }],
-      });
-    }
-    const subject = checkSubject(body.subject, '/subject');
-    const relatedChildren = body.relatedChildren?.map((c, i) => checkSubject(c, `/relatedChildren/${i}`));
-    const now = new Date();
-    const requested = this.requestedDeadline(body.respondBy, now);
-    const base = {
-      actor: actorOf(p),
-      counterpart: holder.id,
-      subject: identifiersOf(subject),
-      purpose: body.purpose,
-      ...(body.caseReference ? { caseReference: body.caseReference } : {}),
-    };
-
-    return recordedTransaction(this.deps.db, async (tx) => {
-      const decided = await decideNow(this.deps.policies, tx, {
-        requesterAgency: p.agency,
-        requesterKind: p.kind,
-        role: p.role,
-        holder,
-        purpose: body.purpose,
-        subject,
-        categories: body.categories,
-        claim: body.consent,
-        override: body.override?.reason,
-      });
-      const { decision } = decided;
-      const refused = refusalsOf(decision.categories);
-      const denied = decision.categories.filter((d) => d.decision === 'deny');
-      const permitted = decision.categories.filter((d) => d.decision === 'permit');
-      const refusalEntry = (requestId?: string): LedgerEntryInput => ({
-        ...base,
-        action: 'request.refused',
-        ...(requestId ? { requestId } : {}),
-        decision: 'deny',
-        ruleIds: unique(denied.flatMap((d) => d.ruleIds)),
-        policyVersion: decision.policyVersion,
-        categories: denied.map((d) => d.category),
-        ...consentRecordsOf(
-          decided,
-          denied.map((d) => d.category),
-        ),
-      });
-
-      if (permitted.length === 0) {
-        // The refusal is a record too (golden rule 7): it commits before the caller hears 403.
-        await this.deps.ledger.append(tx, { entries: [refusalEntry()] });
-        return { refusal: refused };
-      }
-
-      const id = randomUUID();
-      const respondBy = requested ?? this.ruleDeadline(decision.respondWithin, now);
-      const consentOutcome = overallConsent(permitted);
-      const consentRecord = this.consentRecord(
-        consentRecordsOf(
-          decided,
-          permitted.map((d) => d.category),
-        ).consentId,
-        body.consent?.consentId,
-      );
-      const overridden = permitted.filter((d) => d.consentStatus?.status === 'overridden');
-      await insertRequest(tx, {
-        id,
-        fromAgency: p.agency,
-        fromKind: p.kind,
-        fromSub: p.sub,
-        fromRole: p.role,
-        toAgency: holder.id,
-        toKind: holder.kind,
-        purpose: body.purpose,
-        subject,
-        ...(relatedChildren ? { relatedChildren } : {}),
-        categories: body.categories,
-        granted: decision.granted,
-        refused,
-        lawfulBasis: decision.lawfulBasis,
-        consent: consentOutcome,
-        ...consentRecord,
-        ...(body.consent ? { consentClaim: body.consent } : {}),
-        ...(body.override ? { override: body.override } : {}),
-        justification: body.justification,
-        ...(body.caseReference ? { caseReference: body.caseReference } : {}),
-        respondBy,
-        status: 'awaiting_response',
-        policyVersion: decision.policyVersion,
-        createdAt: now,
-      });
-      const entries: LedgerEntryInput[] = [
-        {
-          ...base,
-          action: 'request.created',
-          requestId: id,
-          lawfulBasis: decision.lawfulBasis,
-          consent: consentOutcome.status,
-          ...consentRecordsOf(decided, decision.granted),
-          decision: 'permit',
-          ruleIds: unique(permitted.flatMap((d) => d.ruleIds)),
-          policyVersion: decision.policyVersion,
-          categories: decision.granted,
-        },
-      ];
-      if (denied.length > 0) entries.push(refusalEntry(id));
-      // The related children's details go to the holder too: each is findable in the ledger by its own
-      // identifiers (a subject report on a sibling shows this request).
-      for (const child of relatedChildren ?? []) {
-        entries.push({
-          ...base,
-          subject: identifiersOf(child),
-          action: 'request.related_child',
-          requestId: id,
-          decision: 'permit',
-          ruleIds: unique(permitted.flatMap((d) => d.ruleIds)),
-          policyVersion: decision.policyVersion,
-          categories: decision.granted,
-        });
-      }
-      const events: OutboxEventInput[] = [
-        {
-          agency: holder.id,
-          type: 'request.received',
-          data: {
-            requestId: id,
-            from: p.agency,
-            purpose: body.purpose,
-            categories: decision.granted,
-            respondBy: respondBy.toISOString(),
-          },
-          inbox: { kind: 'request', ref: id, dueBy: respondBy.toISOString() },
-        },
-      ];
-      if (overridden.length > 0 && body.override) {
-        entries.push({
-          ...base,
-          action: 'consent.overridden',
-          requestId: id,
-          lawfulBasis: unique(overridden.flatMap((d) => d.lawfulBasis)),
-          consent: 'overridden',
-          decision: 'permit',
-          ruleIds: unique(overridden.flatMap((d) => d.ruleIds)),
-          policyVersion: decision.policyVersion,
-          categories: overridden.map((d) => d.category),
-          reason: body.override.reason,
-        });
-        events.push({
-          agency: holder.id,
-          type: 'consent.overridden',
-          data: {
-            requestId: id,
-            from: p.agency,
-            purpose: body.purpose,
-            categories: overridden.map((d) => d.category),
-            overrideReason: body.override.reason,
-            occurredAt: now.toISOString(),
-          },
-          inbox: { kind: 'event', ref: id },
-        });
-      }
-      await this.deps.ledger.append(tx, { entries, events });
-      return {
-        created: {
-          id,
-          status: 'awaiting_response' as const,
-          respondBy: respondBy.toISOString(),
-          granted: decision.granted,
-          refused,
-          lawfulBasis: decision.lawfulBasis,
-          consent: consentOutcome,
-          ...consentRecord,
-          policyVersion: decision.policyVersion,
-          ...(body.caseReference ? { caseReference: body.caseReference } : {}),
-        },
-      };
-    }).then((result) => {
-      if (result.refusal) {
-        const code = result.refusal.some((r) => r.code === 'consent_required')
-          ? 'consent_required'
-          : 'policy_denied';
-        const reasons: DenialReason[] = result.refusal.map((r) => ({
-          category: r.category,
-          ...(r.ruleId ? { ruleId: r.ruleId } : {}),
-          message: r.message,
-        }));
-        throw new AppError(
-          code,
-          code === 'consent_required'
-            ? 'No category can be shared without a consent that covers it.'
-            : 'No policy permits sharing any of the categories asked for.',
-          { reasons },
-        );
-      }
-      return result.created;
-    });
+  create(p: Practitioner, body: CreateRequestBodyT) {
+    return createRequest(this.deps, p, body);
   }
 
   /** The request if the caller's agency is a party to it; 404 otherwise, so existence never leaks. */
@@ -343,7 +68,7 @@ export class RequestService {
     return recordedTransaction(this.deps.db, async (tx) => {
       const r = await this.visible(tx, p, id);
       const isHolder = r.toAgency === p.agency;
-      const view = this.view(r, isHolder);
+      const view = viewOf(r, isHolder, new Date());
       const releasedCategories = Object.keys(r.released ?? {});
       if (isHolder || r.status !== 'responded' || releasedCategories.length === 0) return view;
 
@@ -381,42 +106,6 @@ export class RequestService {
       });
       return view;
     });
-  }
-
-  private view(r: InfoRequest, isHolder: boolean): RequestViewT {
-    const v: RequestViewT = {
-      id: r.id,
-      status: statusOf(r, new Date()),
-      from: r.fromAgency,
-      to: r.toAgency,
-      purpose: r.purpose,
-      subject: r.subject,
-      categories: r.categories,
-      granted: r.granted,
-      refused: r.refused,
-      lawfulBasis: r.lawfulBasis,
-      consent: r.consent,
-      ...(r.consentRecordId ? { consentRecordId: r.consentRecordId } : {}),
-      ...(r.consentNotice ? { consentNotice: r.consentNotice } : {}),
-      justification: r.justification,
-      respondBy: r.respondBy.toISOString(),
-      createdAt: r.createdAt.toISOString(),
-    };
-    if (r.relatedChildren) v.relatedChildren = r.relatedChildren;
-    if (r.override) v.override = r.override;
-    if (r.caseReference) v.caseReference = r.caseReference;
-    if (r.status === 'responded' && r.respondedAt) {
-      v.response = {
-        data: r.responseData ?? {},
-        respondedAt: r.respondedAt.toISOString(),
-        ...(r.withheld ? { withheld: r.withheld.map(({ category, reason }) => ({ category, reason })) } : {}),
-        ...(isHolder ? { released: r.released ?? {}, withheldByPolicy: r.withheldByPolicy ?? {} } : {}),
-      };
-    }
-    if (r.status === 'declined' && r.declinedAt) {
-      v.decline = { reason: r.declineReason ?? '', declinedAt: r.declinedAt.toISOString() };
-    }
-    return v;
   }
 
   /** The holder's own request, locked; 403 for the requester (who knows it exists), 409 once answered. */

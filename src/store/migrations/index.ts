@@ -6,6 +6,7 @@ import { ledgerQueueGuardMigration } from './005_ledger_queue_guard.js';
 import { ledgerPartiesInboxMigration } from './006_ledger_parties_inbox.js';
 import { concernsMigration } from './007_concerns.js';
 import { flagsMigration } from './008_flags.js';
+import { notificationsMigration } from './009_notifications.js';
 
 /** A numbered schema change. Ids run 1, 2, 3… without gaps; a released migration is never edited. */
 export interface Migration {
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ledgerPartiesInboxMigration,
   concernsMigration,
   flagsMigration,
+  notificationsMigration,
 ];
