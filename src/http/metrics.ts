@@ -13,6 +13,25 @@ export function createMetricsRegistry(): Registry {
   return registry;
 }
 
+/**
+ * The collect of a gauge read from a store: when the read fails (the database is away) the scrape still
+ * answers; the gauge says it does not know (NaN, or no series for a labelled gauge) rather than keep a
+ * stale value or fail the whole scrape.
+ */
+export function readOrUnknown<G extends { reset(): void; set(value: number): void }>(
+  read: (gauge: G) => Promise<void>,
+  opts: { labelled?: boolean } = {},
+) {
+  return async function collect(this: G): Promise<void> {
+    try {
+      await read(this);
+    } catch {
+      this.reset();
+      if (!opts.labelled) this.set(Number.NaN);
+    }
+  };
+}
+
 /** Requests by route pattern, method and status, and their latency. */
 export function registerHttpMetrics(app: FastifyInstance, registry: Registry): void {
   const requests = new Counter({

@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { readOrUnknown } from '../http/metrics.js';
 import type { Queryable } from '../store/db.js';
 
 /**
@@ -29,29 +30,32 @@ export function registerLedgerMetrics(registry: Registry, db: Queryable): void {
     help: 'Ledger entries by action and decision',
     labelNames: ['action', 'decision'] as const,
     registers,
-    async collect() {
-      await catchUp();
-      for (const t of tally.values()) this.set({ action: t.action, decision: t.decision }, t.n);
-    },
+    collect: readOrUnknown<Gauge<'action' | 'decision'>>(
+      async (gauge) => {
+        await catchUp();
+        for (const t of tally.values()) gauge.set({ action: t.action, decision: t.decision }, t.n);
+      },
+      { labelled: true },
+    ),
   });
   new Gauge({
     name: 'sgw_ledger_size',
     help: 'Entries in the ledger (its tree size)',
     registers,
-    async collect() {
+    collect: readOrUnknown<Gauge>(async (gauge) => {
       const [row] = await db.query<{ n: number | null }>('SELECT max(seq) AS n FROM ledger_entries');
-      this.set(row?.n ?? 0);
-    },
+      gauge.set(row?.n ?? 0);
+    }),
   });
   new Gauge({
     name: 'sgw_ledger_checkpoint_age_seconds',
     help: 'Age of the latest signed checkpoint',
     registers,
-    async collect() {
+    collect: readOrUnknown<Gauge>(async (gauge) => {
       const [row] = await db.query<{ timestamp: string }>(
         'SELECT timestamp FROM ledger_checkpoints ORDER BY id DESC LIMIT 1',
       );
-      if (row) this.set(Math.max(0, (Date.now() - Date.parse(row.timestamp)) / 1000));
-    },
+      if (row) gauge.set(Math.max(0, (Date.now() - Date.parse(row.timestamp)) / 1000));
+    }),
   });
 }

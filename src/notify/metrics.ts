@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { readOrUnknown } from '../http/metrics.js';
 import type { Queryable } from '../store/index.js';
 import { openDeadLetterCounts } from './dead-letters.js';
 import { withTimeout } from './deadline.js';
@@ -35,17 +36,17 @@ export function registerNotifyMetrics(registry: Registry, sources: NotifyMetrics
     name: 'sgw_outbox_backlog',
     help: 'Events committed to the outbox and not yet handed to the queue',
     registers,
-    async collect() {
-      this.set((await outboxBacklog(sources.db)).backlog);
-    },
+    collect: readOrUnknown<Gauge>(async (gauge) => {
+      gauge.set((await outboxBacklog(sources.db)).backlog);
+    }),
   });
   new Gauge({
     name: 'sgw_outbox_oldest_age_seconds',
     help: 'Age of the oldest event not yet handed to the queue (0 when there is none)',
     registers,
-    async collect() {
-      this.set((await outboxBacklog(sources.db)).oldestAgeSeconds ?? 0);
-    },
+    collect: readOrUnknown<Gauge>(async (gauge) => {
+      gauge.set((await outboxBacklog(sources.db)).oldestAgeSeconds ?? 0);
+    }),
   });
   const queueUp = new Gauge({
     name: 'sgw_queue_up',
@@ -73,10 +74,13 @@ export function registerNotifyMetrics(registry: Registry, sources: NotifyMetrics
     help: 'Open (not replayed) webhook dead letters by agency',
     labelNames: ['agency'] as const,
     registers,
-    async collect() {
-      this.reset();
-      for (const { agency, n } of await openDeadLetterCounts(sources.db)) this.set({ agency }, n);
-    },
+    collect: readOrUnknown<Gauge<'agency'>>(
+      async (gauge) => {
+        gauge.reset();
+        for (const { agency, n } of await openDeadLetterCounts(sources.db)) gauge.set({ agency }, n);
+      },
+      { labelled: true },
+    ),
   });
   return {
     delivery(agency, result) {

@@ -1,8 +1,10 @@
 import { rmSync } from 'node:fs';
 import http from 'node:http';
+import pg from 'pg';
 import t, { type Test } from 'tap';
 import { setWebhookUrl } from '../../src/registry/index.js';
 import { requestBody } from '../exchange/requests-fixtures.js';
+import { PG_ADMIN_URL } from '../helpers/db.js';
 import { makeCerts } from '../helpers/gateway.js';
 import { CSC, POLICE, validNhsNumberFrom } from '../helpers/ids.js';
 import { until } from '../helpers/redis.js';
@@ -73,8 +75,12 @@ function parsePrometheus(text: string): Map<string, Family> {
       if (!l) throw new Error(`bad labels in: ${line}`);
       labels[l[1] ?? ''] = (l[2] ?? '').replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
     }
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad value in: ${line}`);
+    // Prometheus reads values with Go's ParseFloat, which takes NaN and Inf in any case (prom-client
+    // writes "Nan").
+    const special = raw.toLowerCase();
+    const value =
+      special === '+inf' ? Infinity : special === '-inf' ? -Infinity : special === 'nan' ? NaN : Number(raw);
+    if (Number.isNaN(value) && special !== 'nan') throw new Error(`bad value in: ${line}`);
     familyOf(name).samples.push({ name, labels, value });
   }
   return families;
@@ -227,6 +233,28 @@ t.test('GET /metrics parses as Prometheus text with the families of the issue', 
 
   t.equal((await get(`${gw.gateway.metricsUrl}/other`)).status, 404, 'only /metrics');
   t.equal((await gw.call(CSC, 'social_worker', 'GET', '/metrics')).status, 404, 'not on the agencies port');
+});
+
+t.test('metrics answer while the database is away, with its gauges left empty', async (t) => {
+  const gw = await startNotifyGateway(t, { certsDir, wipe: false, env: { METRICS_PORT: '0' } });
+  const before = await scrape(t, gw.gateway.metricsUrl);
+  t.equal(before.get('sgw_ledger_size')?.samples.length, 1, 'the ledger size is there while all is well');
+  const name = gw.database?.name ?? '';
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  t.teardown(async () => {
+    await admin.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
+    await admin.end();
+  });
+  await admin.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
+  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+  const r = await get(`${gw.gateway.metricsUrl}/metrics`);
+  t.equal(r.status, 200, 'the scrape answers');
+  const during = parsePrometheus(r.text);
+  t.ok(Number.isNaN(value(during, 'sgw_ledger_size')), 'the ledger size is unknown, not stale');
+  t.ok(Number.isNaN(value(during, 'sgw_outbox_backlog')), 'so is the backlog (not 0)');
+  t.equal(during.get('sgw_ledger_entries')?.samples.length ?? 0, 0, 'no stale series of a labelled gauge');
+  t.ok(during.get('sgw_http_requests_total'), 'what the process knows itself is still there');
 });
 
 t.test('metrics answer while Redis is down; no listener without METRICS_PORT', async (t) => {
