@@ -10,6 +10,7 @@ import {
   reactivateAgency,
   readRegistry,
   removeJwtKey,
+  renewClientCertificate,
   renewServerCertificate,
   revokeAgencyCertificates,
   suspendAgency,
@@ -127,6 +128,9 @@ export async function agencyCommand(args: string[], config: Config, io: CliIo): 
   }
 }
 
+export const CERT_USAGE =
+  'cert revoke --agency ID [--serial S] | cert client --agency ID | cert server [--hostname H]';
+
 export function certCommand(args: string[], config: Config, io: CliIo): number {
   const [sub, ...rest] = args;
   if (sub === 'server') {
@@ -139,11 +143,24 @@ export function certCommand(args: string[], config: Config, io: CliIo): number {
     );
     return 0;
   }
-  if (sub !== 'revoke')
-    throw new UsageError('usage: sgw cert revoke --agency ID | sgw cert server [--hostname H]');
-  const { values } = parseOptions(rest, { agency: { type: 'string' } });
+  if (sub === 'client') {
+    const { values } = parseOptions(rest, { agency: { type: 'string' } });
+    const id = required(values, 'agency');
+    const { certificate, files } = renewClientCertificate(config.certsDir, id);
+    io.stdout(
+      [
+        `client certificate ${certificate.serial} issued to ${id}, valid ${certificate.notBefore} through ${certificate.notAfter}:`,
+        ...files.map((f) => `  ${relative(f)}`),
+        'Its earlier certificates stay valid until they expire; once the agency has switched, revoke them',
+        `with: sgw cert revoke --agency ${id} --serial SERIAL`,
+      ].join('\n'),
+    );
+    return 0;
+  }
+  if (sub !== 'revoke') throw new UsageError(`usage: sgw ${CERT_USAGE}`);
+  const { values } = parseOptions(rest, { agency: { type: 'string' }, serial: { type: 'string' } });
   const id = required(values, 'agency');
-  const serials = revokeAgencyCertificates(config.certsDir, id);
+  const serials = revokeAgencyCertificates(config.certsDir, id, values.serial);
   io.stdout(
     serials.length === 0
       ? `agency ${id} had no certificate left to revoke`

@@ -4,7 +4,7 @@ import { AUDIT_USAGE, auditCommand } from './audit.js';
 import { DEMO_USAGE, demoCommand } from './demo/index.js';
 import { type CliIo, processIo, UsageError } from './io.js';
 import { runPolicyCommand } from './policy.js';
-import { agencyCommand, caCommand, certCommand, tokenCommand } from './registry.js';
+import { agencyCommand, CERT_USAGE, caCommand, certCommand, tokenCommand } from './registry.js';
 import { serveCommand } from './serve.js';
 import { WEBHOOK_USAGE, webhookCommand } from './webhook.js';
 
@@ -15,7 +15,7 @@ const USAGE = `usage: sgw <command>
   agency list | suspend --id ID | reactivate --id ID
   agency key add --id ID --jwt-public-key FILE | agency key remove --id ID --kid KID
 ${WEBHOOK_USAGE}
-  cert revoke --agency ID | cert server [--hostname H]
+  ${CERT_USAGE}
   token --agency ID --sub SUB --role ROLE [--name N] [--ttl S]
   policy check [DIR] | test [DIR] | explain --from-kind K --role R --to-kind K --purpose P --categories a,b
 ${AUDIT_USAGE}

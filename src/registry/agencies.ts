@@ -72,7 +72,8 @@ export function addAgency(certsDir: string, input: AddAgencyInput): AddAgencyRes
   }
   const kind: AgencyKind = input.kind;
   if (input.webhookUrl !== undefined) validateWebhookUrl(input.webhookUrl);
-  const { caCertPem, caKeyPem } = loadCa(certsDir);
+  // No CA, no agency: said before anything is written.
+  loadCa(certsDir);
   const registry = readRegistry(certsDir);
   if (registry.agencies.some((a) => a.id === input.id)) {
     throw new RegistryInputError(`agency ${input.id} already exists`);
@@ -98,22 +99,13 @@ export function addAgency(certsDir: string, input: AddAgencyInput): AddAgencyRes
     throw new RegistryInputError((err as Error).message);
   }
 
-  const clientKeys = generateRsaKeyPair();
-  const cert = issueCertificate({
-    caCertPem,
-    caKeyPem,
-    publicKeyPem: clientKeys.publicKeyPem,
-    commonName: input.id,
-    usage: 'client',
-    uris: [`urn:sgw:agency:${input.id}`],
+  const client = issueClientCertificate(certsDir, input.id, {
     ...(input.notBefore ? { notBefore: input.notBefore } : {}),
     ...(input.notAfter ? { notAfter: input.notAfter } : {}),
   });
   const webhookSecret = randomBytes(32).toString('hex');
-  writeFileAtomic(p.clientKey(input.id), clientKeys.privateKeyPem, SECRET_MODE);
-  writeFileAtomic(p.clientCert(input.id), cert.certPem);
   writeFileAtomic(p.webhookSecret(input.id), `${webhookSecret}\n`, SECRET_MODE);
-  files.push(p.clientCert(input.id), p.clientKey(input.id), p.webhookSecret(input.id));
+  files.push(...client.files, p.webhookSecret(input.id));
 
   const now = new Date().toISOString();
   const agency: AgencyRecord = {
@@ -124,9 +116,7 @@ export function addAgency(certsDir: string, input: AddAgencyInput): AddAgencyRes
     ...(input.webhookUrl !== undefined ? { webhookUrl: input.webhookUrl } : {}),
     webhookSecret,
     jwtKeys: [jwtKey],
-    certificates: [
-      { serial: cert.serial, notBefore: cert.notBefore, notAfter: cert.notAfter, issuedAt: now },
-    ],
+    certificates: [client.record],
     createdAt: now,
   };
   registry.agencies.push(agency);
@@ -157,13 +147,74 @@ export function reactivateAgency(certsDir: string, id: string): AgencyRecord {
   });
 }
 
-/** `sgw cert revoke --agency ID`: every certificate the agency holds stops working. */
-export function revokeAgencyCertificates(certsDir: string, id: string): string[] {
+/**
+ * Issues the agency a client certificate (CN = id, SAN urn:sgw:agency:<id>) with a new key, and writes
+ * both to certs/agencies/ID/client.{crt,key}; returns the record the registry keeps of it. The caller
+ * adds the record to the registry, last: a certificate counts only once the registry names it.
+ */
+function issueClientCertificate(
+  certsDir: string,
+  id: string,
+  validity: { notBefore?: Date; notAfter?: Date } = {},
+): { record: AgencyRecord['certificates'][number]; files: string[] } {
+  const { caCertPem, caKeyPem } = loadCa(certsDir);
+  const keys = generateRsaKeyPair();
+  const cert = issueCertificate({
+    caCertPem,
+    caKeyPem,
+    publicKeyPem: keys.publicKeyPem,
+    commonName: id,
+    usage: 'client',
+    uris: [`urn:sgw:agency:${id}`],
+    ...validity,
+  });
+  const p = certPaths(certsDir);
+  writeFileAtomic(p.clientKey(id), keys.privateKeyPem, SECRET_MODE);
+  writeFileAtomic(p.clientCert(id), cert.certPem);
+  return {
+    record: {
+      serial: cert.serial,
+      notBefore: cert.notBefore,
+      notAfter: cert.notAfter,
+      issuedAt: new Date().toISOString(),
+    },
+    files: [p.clientCert(id), p.clientKey(id)],
+  };
+}
+
+/**
+ * `sgw cert client --agency ID`: a new client certificate for an agency that has one about to expire, or
+ * whose certificates were revoked. Its earlier certificates stay as they are (valid until they expire
+ * or are revoked), so the agency can switch over without a gap.
+ */
+export function renewClientCertificate(
+  certsDir: string,
+  id: string,
+): { certificate: AgencyRecord['certificates'][number]; files: string[] } {
+  validateAgencyId(id);
+  if (!readRegistry(certsDir).agencies.some((a) => a.id === id))
+    throw new RegistryInputError(`no agency ${id}`);
+  const issued = issueClientCertificate(certsDir, id);
+  updateAgency(certsDir, id, (a) => {
+    a.certificates.push(issued.record);
+  });
+  return { certificate: issued.record, files: issued.files };
+}
+
+/**
+ * `sgw cert revoke --agency ID [--serial S]`: the agency's certificates (or the one with that serial)
+ * stop working; returns the serials revoked now.
+ */
+export function revokeAgencyCertificates(certsDir: string, id: string, serial?: string): string[] {
   const revoked: string[] = [];
+  const wanted = serial?.toLowerCase().replace(/^0+/, '');
   updateAgency(certsDir, id, (a) => {
     const now = new Date().toISOString();
+    if (wanted !== undefined && !a.certificates.some((c) => c.serial.replace(/^0+/, '') === wanted)) {
+      throw new RegistryInputError(`agency ${id} has no certificate ${serial}`);
+    }
     for (const c of a.certificates) {
-      if (!c.revokedAt) {
+      if (!c.revokedAt && (wanted === undefined || c.serial.replace(/^0+/, '') === wanted)) {
         c.revokedAt = now;
         revoked.push(c.serial);
       }

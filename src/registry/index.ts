@@ -5,6 +5,7 @@ export {
   RegistryInputError,
   reactivateAgency,
   removeJwtKey,
+  renewClientCertificate,
   revokeAgencyCertificates,
   suspendAgency,
   validateAgencyId,
