@@ -30,7 +30,13 @@ export async function auditCommand(args: string[], config: Config, io: CliIo): P
       return run(async (db) => {
         const result = await verifyLedger(db, ctx);
         io.stdout(JSON.stringify(result, null, 2));
-        if (!result.ok) io.stderr(`ledger NOT intact: first bad seq ${result.firstBadSeq}: ${result.reason}`);
+        if (!result.ok) {
+          io.stderr(`ledger NOT intact: first bad seq ${result.firstBadSeq}: ${result.reason}`);
+          // The gateway id is part of the signed text: a wrong one makes every signature fail.
+          if (/signature/.test(result.reason ?? '')) {
+            io.stderr(`(checked as gateway "${ctx.gatewayId}": is SGW_GATEWAY_ID the gateway's own?)`);
+          }
+        }
         return result.ok ? 0 : 1;
       });
     }

@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { type Checkpoint, loadPublicKey, loadSigningKey } from './checkpoint.js';
+import { type Checkpoint, checkpointSignatureValid, loadPublicKey, loadSigningKey } from './checkpoint.js';
 import { ENTRY_COLUMNS, type EntryRow, entryFromRow, type LedgerEntry } from './entry.js';
 import {
   checkpointCovering,
@@ -7,9 +7,10 @@ import {
   type InclusionProof,
   inclusionProof,
   listKeys,
+  publicKeyFor,
   treeSize,
 } from './queries.js';
-import { lockSequencer, maybeCheckpoint } from './sequencer.js';
+import { latestCheckpoint, lockSequencer, maybeCheckpoint } from './sequencer.js';
 import { type VerifyResult, verifyLedgerWith } from './verify.js';
 
 /** What `sgw audit verify` runs: needs only the public key, `<certsDir>/ledger-signing.pub`. */
@@ -64,6 +65,21 @@ export async function exportLedger(
   }
 }
 
+/**
+ * Refuses to go on when the ledger's latest checkpoint does not verify under this gateway id (the id is
+ * part of the signed text): the CLI was run with another SGW_GATEWAY_ID than the gateway's.
+ */
+async function assertSignedAs(db: Db, opts: { certsDir: string; gatewayId: string }): Promise<void> {
+  const latest = await latestCheckpoint(db);
+  if (!latest) return;
+  const key = await publicKeyFor(db, latest.keyId, loadPublicKey(opts.certsDir));
+  if (key && !checkpointSignatureValid(latest, opts.gatewayId, key)) {
+    throw new Error(
+      `the ledger's checkpoints are not signed as gateway "${opts.gatewayId}": set SGW_GATEWAY_ID to the gateway's own`,
+    );
+  }
+}
+
 export interface Receipt {
   format: 'sgw-ledger-receipt/1';
   gatewayId: string;
@@ -85,6 +101,8 @@ export async function proveEntry(
 ): Promise<Receipt | null> {
   const entry = await getEntry(db, seq);
   if (!entry) return null;
+  // Signing under a wrong gateway id would put a checkpoint no one can verify into the ledger for good.
+  await assertSignedAs(db, opts);
   let checkpoint = await checkpointCovering(db, seq);
   if (!checkpoint) {
     const key = loadSigningKey(opts.certsDir);

@@ -48,6 +48,20 @@ t.test('receipts verify offline with plain Node; a changed receipt does not', as
     [3, 4, 5],
   );
   t.equal(await exportLedger(f.db, { from: '2000-01-01T00:00:00Z' }, () => {}), 13);
+
+  // Run as another gateway (a wrong SGW_GATEWAY_ID), prove must not sign a checkpoint no one can verify.
+  await recordedTransaction(f.db, (tx) => f.ledger.append(tx, { entries: [entry(20)] }));
+  await f.ledger.flush();
+  const before = await f.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger_checkpoints');
+  await t.rejects(
+    proveEntry(f.db, 14, { certsDir: f.certsDir, gatewayId: 'another-gateway' }),
+    /not signed as gateway "another-gateway": set SGW_GATEWAY_ID/,
+  );
+  t.same(
+    await f.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger_checkpoints'),
+    before,
+    'no checkpoint was signed under the wrong id',
+  );
 });
 
 t.test('fail closed when the database connection dies inside the transaction', async (t) => {
