@@ -48,10 +48,25 @@ export function registerNotifyMetrics(registry: Registry, sources: NotifyMetrics
       gauge.set((await outboxBacklog(sources.db)).oldestAgeSeconds ?? 0);
     }),
   });
-  const queueUp = new Gauge({
+  // One read of the queue's counts per scrape, shared by the two gauges below, which prom-client collects
+  // at the same time.
+  let reading: Promise<Record<string, number>> | undefined;
+  const counts = () =>
+    (reading ??= withTimeout(sources.queueCounts(), QUEUE_TIMEOUT_MS, 'the queue').finally(() => {
+      reading = undefined;
+    }));
+  new Gauge({
     name: 'sgw_queue_up',
     help: '1 when the delivery queue (Redis) answered this scrape, else 0',
     registers,
+    async collect() {
+      this.set(
+        await counts().then(
+          () => 1,
+          () => 0,
+        ),
+      );
+    },
   });
   new Gauge({
     name: 'sgw_queue_jobs',
@@ -60,13 +75,8 @@ export function registerNotifyMetrics(registry: Registry, sources: NotifyMetrics
     registers,
     async collect() {
       this.reset();
-      try {
-        const counts = await withTimeout(sources.queueCounts(), QUEUE_TIMEOUT_MS, 'the queue');
-        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
-        queueUp.set(1);
-      } catch {
-        queueUp.set(0);
-      }
+      const byState = await counts().catch(() => ({}));
+      for (const [state, n] of Object.entries(byState)) this.set({ state }, n);
     },
   });
   new Gauge({

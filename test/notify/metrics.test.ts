@@ -239,6 +239,7 @@ t.test('metrics answer while the database is away, with its gauges left empty', 
   const gw = await startNotifyGateway(t, { certsDir, wipe: false, env: { METRICS_PORT: '0' } });
   const before = await scrape(t, gw.gateway.metricsUrl);
   t.equal(before.get('sgw_ledger_size')?.samples.length, 1, 'the ledger size is there while all is well');
+  t.equal(value(before, 'sgw_queue_up'), 1, 'the first scrape already knows the queue is up');
   const name = gw.database?.name ?? '';
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
