@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { until } from '../helpers/redis.js';
-import type { Receiver } from '../notify/fixtures.js';
 import type { Op, OpKind } from './load.js';
 
 /**
@@ -88,7 +87,7 @@ async function ledgerSettled(db: pg.Client, ms: number): Promise<boolean> {
 
 async function eventsMissing(
   db: pg.Client,
-  receiver: Receiver,
+  accepted: ReadonlySet<string>,
   agencies: readonly string[],
   settleMs: number,
 ): Promise<{ missing: Missing[]; total: number }> {
@@ -100,15 +99,10 @@ async function eventsMissing(
         [agencies],
       )
     ).rows;
-  const arrived = () => new Set(receiver.deliveries.map((d) => String(d.headers['sgw-event-id'])));
-  await until(async () => {
-    const got = arrived();
-    return (await read()).every((e) => got.has(e.event_id));
-  }, settleMs);
+  await until(async () => (await read()).every((e) => accepted.has(e.event_id)), settleMs);
   const rows = await read();
-  const got = arrived();
   const missing = rows
-    .filter((e) => !got.has(e.event_id))
+    .filter((e) => !accepted.has(e.event_id))
     .map((e) => ({
       what: `${e.type} event ${e.relayed ? 'relayed, never delivered' : 'never relayed'}`,
       ref: e.event_id,
@@ -148,7 +142,8 @@ export interface CheckOptions {
   ops: readonly Op[];
   /** When PostgreSQL refused the gateways: answers to calls made wholly inside must not be a 2xx. */
   pgAway: readonly Window[];
-  receiver: Receiver;
+  /** The event ids the webhook receiver accepted (answered 2xx): a refused delivery has not arrived. */
+  accepted: ReadonlySet<string>;
   webhookAgencies: readonly string[];
   settleMs: number;
   /** The environment `sgw audit verify` runs with (certs folder, gateway id, the database directly). */
@@ -166,7 +161,7 @@ export async function check(opts: CheckOptions): Promise<Findings> {
       const key = `${op.status} ${op.code ?? op.error ?? ''}`.trim();
       duringOutage[key] = (duringOutage[key] ?? 0) + 1;
     }
-    const events = await eventsMissing(db, opts.receiver, opts.webhookAgencies, opts.settleMs);
+    const events = await eventsMissing(db, opts.accepted, opts.webhookAgencies, opts.settleMs);
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_dead_letters');
     return {
       ledgerMissing: await ledgerMissing(db, opts.ops),
