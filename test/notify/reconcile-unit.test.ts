@@ -3,8 +3,8 @@ import t from 'tap';
 import { listDeadLetters } from '../../src/notify/index.js';
 import type { JobStanding } from '../../src/notify/queue.js';
 import { startReconciler } from '../../src/notify/reconcile.js';
-import { type Db, openStore } from '../../src/store/index.js';
-import { createTestDatabase } from '../helpers/db.js';
+import type { Db } from '../../src/store/index.js';
+import { openTestStore } from '../helpers/db.js';
 
 /**
  * The reconciler alone, against a real database and a queue whose answers the test sets per job: a
@@ -14,16 +14,6 @@ import { createTestDatabase } from '../helpers/db.js';
  */
 
 const silent = { warn() {}, error() {} };
-
-async function openDb(): Promise<Db> {
-  const database = await createTestDatabase();
-  const db = await openStore({ databaseUrl: database.url, dataDir: '' });
-  t.teardown(async () => {
-    await db.close();
-    await database.drop();
-  });
-  return db;
-}
 
 async function addRelayed(db: Db, n: number): Promise<string[]> {
   const ids: string[] = [];
@@ -55,7 +45,7 @@ const states = async (db: Db) =>
   );
 
 t.test('each standing of a job decides what becomes of its row', async (t) => {
-  const db = await openDb();
+  const db = await openTestStore(t);
   const [missing, completed, failed, pending, replayed] = await addRelayed(db, 5);
   const standings: Record<string, JobStanding> = {
     [missing as string]: { state: 'missing' },
@@ -117,7 +107,7 @@ t.test('each standing of a job decides what becomes of its row', async (t) => {
 });
 
 t.test('nothing is asked while Redis is down; a queue that fails leaves every row as it was', async (t) => {
-  const db = await openDb();
+  const db = await openTestStore(t);
   const ids = await addRelayed(db, 3);
   let up = false;
   let asked = 0;
