@@ -44,67 +44,69 @@ const states = async (db: Db) =>
     ).map((r) => [r.event_id, { relayed: r.relayed, settled: r.settled }]),
   );
 
-t.test('each standing of a job decides what becomes of its row', async (t) => {
-  const db = await openTestStore(t);
-  const [missing, completed, failed, pending, replayed] = await addRelayed(db, 5);
-  const standings: Record<string, JobStanding> = {
-    [missing as string]: { state: 'missing' },
-    [completed as string]: { state: 'completed' },
-    [failed as string]: { state: 'failed', attempts: 4, reason: 'job stalled more than allowable limit' },
-    [pending as string]: { state: 'pending' },
-    [replayed as string]: { state: 'missing' },
-  };
-  const requeued: number[] = [];
-  const reconciler = startReconciler({
-    db,
-    logger: silent,
-    redisUp: () => true,
-    onRequeued: (n) => requeued.push(n),
-    intervalMs: 3_600_000,
-    batchSize: 2,
-    queue: {
-      async standing(jobId) {
-        // The operator replays this row's dead letter while the reconciler looks at its old job.
-        if (jobId === replayed) {
-          await db.query('UPDATE outbox SET replays = replays + 1 WHERE event_id = $1', [replayed]);
-        }
-        return standings[jobId] ?? { state: 'pending' };
+for (const backend of ['postgres', 'pglite'] as const) {
+  t.test(`${backend}: each standing of a job decides what becomes of its row`, async (t) => {
+    const db = await openTestStore(t, backend);
+    const [missing, completed, failed, pending, replayed] = await addRelayed(db, 5);
+    const standings: Record<string, JobStanding> = {
+      [missing as string]: { state: 'missing' },
+      [completed as string]: { state: 'completed' },
+      [failed as string]: { state: 'failed', attempts: 4, reason: 'job stalled more than allowable limit' },
+      [pending as string]: { state: 'pending' },
+      [replayed as string]: { state: 'missing' },
+    };
+    const requeued: number[] = [];
+    const reconciler = startReconciler({
+      db,
+      logger: silent,
+      redisUp: () => true,
+      onRequeued: (n) => requeued.push(n),
+      intervalMs: 3_600_000,
+      batchSize: 2,
+      queue: {
+        async standing(jobId) {
+          // The operator replays this row's dead letter while the reconciler looks at its old job.
+          if (jobId === replayed) {
+            await db.query('UPDATE outbox SET replays = replays + 1 WHERE event_id = $1', [replayed]);
+          }
+          return standings[jobId] ?? { state: 'pending' };
+        },
       },
-    },
+    });
+    t.teardown(() => reconciler.stop());
+
+    t.equal(await reconciler.sweep(), 1, 'one event was lost by the queue');
+    t.same(requeued, [1], 'the loss is counted');
+    const after = await states(db);
+    t.same(
+      after[missing as string],
+      { relayed: false, settled: false },
+      'a missing job goes back to the relay',
+    );
+    t.same(after[completed as string], { relayed: true, settled: true }, 'a delivered job is settled');
+    t.same(after[failed as string], { relayed: true, settled: true }, 'a failed job is settled');
+    t.same(after[pending as string], { relayed: true, settled: false }, 'a pending job is left to the queue');
+    t.same(
+      after[replayed as string],
+      { relayed: true, settled: false },
+      'a row replayed meanwhile is untouched',
+    );
+
+    const dead = await listDeadLetters(db);
+    t.same(
+      dead.map((d) => [d.eventId, d.attempts, d.lastError]),
+      [[failed, 4, 'worker_lost']],
+      'the failed job without a dead letter gets one, its reason reported as a code',
+    );
+    const inbox = await db.query<{ type: string; ref: string }>(
+      `SELECT type, ref FROM inbox_items WHERE agency_id = 'gp-a'`,
+    );
+    t.same(inbox, [{ type: 'webhook.dead_lettered', ref: failed }], 'and the agency sees it in its inbox');
+
+    t.equal(await reconciler.sweep(), 0, 'a second sweep finds nothing new');
+    t.equal((await listDeadLetters(db)).length, 1, 'and writes no second dead letter');
   });
-  t.teardown(() => reconciler.stop());
-
-  t.equal(await reconciler.sweep(), 1, 'one event was lost by the queue');
-  t.same(requeued, [1], 'the loss is counted');
-  const after = await states(db);
-  t.same(
-    after[missing as string],
-    { relayed: false, settled: false },
-    'a missing job goes back to the relay',
-  );
-  t.same(after[completed as string], { relayed: true, settled: true }, 'a delivered job is settled');
-  t.same(after[failed as string], { relayed: true, settled: true }, 'a failed job is settled');
-  t.same(after[pending as string], { relayed: true, settled: false }, 'a pending job is left to the queue');
-  t.same(
-    after[replayed as string],
-    { relayed: true, settled: false },
-    'a row replayed meanwhile is untouched',
-  );
-
-  const dead = await listDeadLetters(db);
-  t.same(
-    dead.map((d) => [d.eventId, d.attempts, d.lastError]),
-    [[failed, 4, 'worker_lost']],
-    'the failed job without a dead letter gets one, its reason reported as a code',
-  );
-  const inbox = await db.query<{ type: string; ref: string }>(
-    `SELECT type, ref FROM inbox_items WHERE agency_id = 'gp-a'`,
-  );
-  t.same(inbox, [{ type: 'webhook.dead_lettered', ref: failed }], 'and the agency sees it in its inbox');
-
-  t.equal(await reconciler.sweep(), 0, 'a second sweep finds nothing new');
-  t.equal((await listDeadLetters(db)).length, 1, 'and writes no second dead letter');
-});
+}
 
 t.test('nothing is asked while Redis is down; a queue that fails leaves every row as it was', async (t) => {
   const db = await openTestStore(t);
