@@ -107,7 +107,7 @@ export async function replayDeadLetters(
           WHERE replayed_at IS NULL AND ${column} = $1
           RETURNING event_id
        )
-       UPDATE outbox SET relayed_at = NULL, replays = replays + 1
+       UPDATE outbox SET relayed_at = NULL, settled_at = NULL, replays = replays + 1
         WHERE event_id IN (SELECT event_id FROM replayed)
         RETURNING event_id`,
       [value],

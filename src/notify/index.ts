@@ -9,6 +9,7 @@ import type { Db } from '../store/index.js';
 import type { NotifyMetrics } from './metrics.js';
 import { type OutboxBacklog, outboxBacklog } from './outbox.js';
 import { openQueue } from './queue.js';
+import { startReconciler } from './reconcile.js';
 import { startRelay } from './relay.js';
 import { startWebhookWorker } from './worker.js';
 
@@ -41,11 +42,15 @@ export interface NotificationsOptions {
   metrics?: NotifyMetrics;
   /** Tests: the relay's poll interval and a fault between enqueue and marking. */
   relay?: { intervalMs?: number; afterEnqueue?: () => Promise<void> };
+  /** Tests: how often the reconciler walks the relayed rows the queue has not settled. */
+  reconcileIntervalMs?: number;
 }
 
 export interface Notifications {
   /** Relays what the outbox holds now (the relay also does so on its own every interval). */
   drain(): Promise<number>;
+  /** Checks every relayed, unsettled event against the queue now; returns how many Redis had lost. */
+  reconcile(): Promise<number>;
   backlog(): Promise<OutboxBacklog>;
   queueCounts(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -82,6 +87,14 @@ export function startNotifications(opts: NotificationsOptions): Notifications {
     ...(opts.relay?.intervalMs !== undefined ? { intervalMs: opts.relay.intervalMs } : {}),
     ...(opts.relay?.afterEnqueue ? { afterEnqueue: opts.relay.afterEnqueue } : {}),
   });
+  const reconciler = startReconciler({
+    db,
+    queue,
+    redisUp: opts.redisUp,
+    logger,
+    ...(opts.metrics ? { onRequeued: opts.metrics.requeued } : {}),
+    ...(opts.reconcileIntervalMs !== undefined ? { intervalMs: opts.reconcileIntervalMs } : {}),
+  });
   const worker = startWebhookWorker({
     redisUrl: config.redisUrl,
     gatewayId: config.gatewayId,
@@ -94,12 +107,14 @@ export function startNotifications(opts: NotificationsOptions): Notifications {
   });
   return {
     drain: () => relay.drain(),
+    reconcile: () => reconciler.sweep(),
     backlog: () => outboxBacklog(db),
     queueCounts: () => queue.counts(),
     async close() {
       // Best effort, each step whatever the one before did: a gateway closing must close everything.
       const quietly = (what: string) => (err: unknown) => logger.warn({ err }, `closing the ${what} failed`);
       await relay.stop().catch(quietly('outbox relay'));
+      await reconciler.stop().catch(quietly('outbox reconciler'));
       await worker.close().catch(quietly('webhook worker'));
       await queue.close().catch(quietly('webhook queue'));
     },

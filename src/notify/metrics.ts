@@ -15,6 +15,8 @@ export interface NotifyMetricsSources {
 export interface NotifyMetrics {
   /** Counts one try's result (or a job that needed none) for an agency. */
   delivery(agency: string, result: DeliveryResult): void;
+  /** Counts relayed events the queue had lost, handed back to the relay. */
+  requeued(n: number): void;
 }
 
 const QUEUE_TIMEOUT_MS = 1000;
@@ -30,6 +32,11 @@ export function registerNotifyMetrics(registry: Registry, sources: NotifyMetrics
     name: 'sgw_webhook_deliveries_total',
     help: 'Webhook tries and their results by recipient agency (delivered, no_webhook, http_error, timeout, …, dead_lettered)',
     labelNames: ['agency', 'result'] as const,
+    registers,
+  });
+  const requeued = new Counter({
+    name: 'sgw_outbox_requeued_total',
+    help: 'Relayed events the queue (Redis) had lost before delivery, handed to the relay again',
     registers,
   });
   new Gauge({
@@ -95,6 +102,9 @@ export function registerNotifyMetrics(registry: Registry, sources: NotifyMetrics
   return {
     delivery(agency, result) {
       deliveries.inc({ agency, result });
+    },
+    requeued(n) {
+      requeued.inc(n);
     },
   };
 }

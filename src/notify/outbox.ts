@@ -43,8 +43,72 @@ export async function takeUnrelayed(
   }));
 }
 
-export async function markRelayed(tx: Queryable, rowIds: readonly number[]): Promise<void> {
-  await tx.query('UPDATE outbox SET relayed_at = clock_timestamp() WHERE id = ANY($1::bigint[])', [rowIds]);
+/** Marks rows relayed; those handed over without a job (`settledIds`) are settled at once. */
+export async function markRelayed(
+  tx: Queryable,
+  rowIds: readonly number[],
+  settledIds: readonly number[],
+): Promise<void> {
+  await tx.query(
+    `UPDATE outbox SET relayed_at = clock_timestamp(),
+            settled_at = CASE WHEN id = ANY($2::bigint[]) THEN clock_timestamp() END
+      WHERE id = ANY($1::bigint[])`,
+    [rowIds, settledIds],
+  );
+}
+
+/** A relayed row the queue has not settled yet, as the reconciler checks it. */
+export interface UnsettledRow {
+  rowId: number;
+  eventId: string;
+  agency: string;
+  type: string;
+  replays: number;
+}
+
+/** Relayed, unsettled rows after `afterId`, in id order. */
+export async function takeUnsettled(db: Queryable, afterId: number, limit: number): Promise<UnsettledRow[]> {
+  const rows = await db.query<{
+    id: number;
+    event_id: string;
+    agency_id: string;
+    type: string;
+    replays: number;
+  }>(
+    `SELECT id, event_id, agency_id, type, replays FROM outbox
+      WHERE relayed_at IS NOT NULL AND settled_at IS NULL AND id > $1
+      ORDER BY id LIMIT $2`,
+    [afterId, limit],
+  );
+  return rows.map((r) => ({
+    rowId: Number(r.id),
+    eventId: r.event_id,
+    agency: r.agency_id,
+    type: r.type,
+    replays: r.replays,
+  }));
+}
+
+/**
+ * Settles rows, or hands them back to the relay (`unrelay`); returns how many changed. Only rows still as
+ * they were read change: a dead letter replayed in between (replays moved on) is not touched.
+ */
+export async function resolveUnsettled(
+  db: Queryable,
+  rows: readonly UnsettledRow[],
+  how: 'settle' | 'unrelay',
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const set = how === 'settle' ? 'settled_at = clock_timestamp()' : 'relayed_at = NULL';
+  const changed = await db.query(
+    `UPDATE outbox SET ${set}
+      FROM unnest($1::bigint[], $2::int[]) AS r(id, replays)
+     WHERE outbox.id = r.id AND outbox.replays = r.replays
+       AND outbox.relayed_at IS NOT NULL AND outbox.settled_at IS NULL
+     RETURNING outbox.id`,
+    [rows.map((r) => r.rowId), rows.map((r) => r.replays)],
+  );
+  return changed.length;
 }
 
 export interface OutboxBacklog {

@@ -23,9 +23,17 @@ export interface RelayedEvent extends NotifyEvent {
   replays: number;
 }
 
+/** What the queue knows of a job: gone (or never there), still to run, or finished. */
+export type JobStanding =
+  | { state: 'missing' }
+  | { state: 'pending' }
+  | { state: 'completed' }
+  | { state: 'failed'; attempts: number; reason: string };
+
 export interface NotifyQueue {
   /** Resolves once Redis holds every job (an event already queued under its job id is not added twice). */
   enqueue(events: readonly RelayedEvent[]): Promise<void>;
+  standing(jobId: string): Promise<JobStanding>;
   /** Jobs by state (waiting, active, delayed, completed, failed…). */
   counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -81,6 +89,16 @@ export function openQueue(settings: QueueSettings): NotifyQueue {
           opts: jobOptions(e.id, e.replays, settings.maxAttempts),
         })),
       );
+    },
+    async standing(jobId) {
+      const job = await queue.getJob(jobId);
+      if (!job) return { state: 'missing' };
+      const state = await job.getState();
+      if (state === 'unknown') return { state: 'missing' };
+      if (state === 'completed') return { state: 'completed' };
+      if (state === 'failed')
+        return { state: 'failed', attempts: job.attemptsMade, reason: job.failedReason };
+      return { state: 'pending' };
     },
     async counts() {
       return queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');

@@ -60,11 +60,13 @@ export function startRelay(opts: RelayOptions): Relay {
       const jobs = events.filter((e) => opts.hasWebhook(e.agency));
       if (jobs.length > 0) await withTimeout(opts.queue.enqueue(jobs), enqueueTimeoutMs, 'the queue');
       await opts.afterEnqueue?.();
+      const skipped = events.filter((e) => !jobs.includes(e));
       await markRelayed(
         tx,
         events.map((e) => e.rowId),
+        skipped.map((e) => e.rowId),
       );
-      return { relayed: events.length, skipped: events.filter((e) => !jobs.includes(e)) };
+      return { relayed: events.length, skipped };
     });
     for (const e of skipped) opts.onSkipped?.(e.agency);
     return relayed;

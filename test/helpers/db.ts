@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
+import { type Db, openStore } from '../../src/store/index.js';
 
 export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -32,4 +36,28 @@ export async function createTestDatabase(prefix = 'sgw_test'): Promise<TestDatab
       }
     },
   };
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** A migrated store on a fresh PostgreSQL database or a PGlite folder, closed and removed with the test. */
+export async function openTestStore(t: Teardown, backend: 'postgres' | 'pglite' = 'postgres'): Promise<Db> {
+  if (backend === 'postgres') {
+    const database = await createTestDatabase();
+    const db = await openStore({ databaseUrl: database.url, dataDir: '' });
+    t.teardown(async () => {
+      await db.close();
+      await database.drop();
+    });
+    return db;
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sgw-store-'));
+  const db = await openStore({ databaseUrl: undefined, dataDir: dir });
+  t.teardown(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return db;
 }

@@ -78,3 +78,56 @@ t.test('Redis stopped during traffic, then back', async (t) => {
   t.ok(await until(async () => (await ready(gw)).json?.status === 'ok', 10_000), 'readiness back to ok');
   t.same((await ready(gw)).json.outbox, { backlog: 0, oldestAgeSeconds: null });
 });
+
+t.test(
+  'Redis restarted without its data while events wait for a retry: they are relayed again',
+  async (t) => {
+    const port = await freePort();
+    let redis = await startRedis(t, port);
+    const receiver = await startReceiver(t, certsDir);
+    receiver.respond = () => ({ status: 503 });
+    setWebhookUrl(certsDir, POLICE, receiver.url(`/hook/${POLICE}`));
+    const gw = await startNotifyGateway(t, {
+      certsDir,
+      wipe: false,
+      // The first try fails and the retry would be a minute away: the jobs sit in Redis, delayed.
+      env: { REDIS_URL: `redis://127.0.0.1:${port}`, SGW_WEBHOOK_BACKOFF_MS: '60000' },
+    });
+    for (let i = 0; i < 3; i++) {
+      const subject = { type: 'child', nhsNumber: validNhsNumberFrom(984_000_000 + i * 10) };
+      const res = await gw.call(CSC, 'social_worker', 'POST', '/v1/requests', requestBody({ subject }));
+      t.equal(res.status, 201);
+    }
+    const rows = async () =>
+      gw.gateway.db.query<{ event_id: string; settled: boolean }>(
+        'SELECT event_id, settled_at IS NOT NULL AS settled FROM outbox ORDER BY id',
+      );
+    const ids = (await rows()).map((r) => r.event_id);
+    t.ok(
+      await until(() => ids.every((id) => receiver.of(id).length === 1), 10_000),
+      'each event was tried once and waits for its retry',
+    );
+    t.same(
+      (await rows()).map((r) => r.settled),
+      ids.map(() => false),
+      'relayed, not settled: only Redis holds them',
+    );
+
+    await stopRedis(redis);
+    redis = await startRedis(t, port);
+    receiver.respond = () => ({ status: 200 });
+    t.ok(
+      await until(() => ids.every((id) => receiver.of(id).length === 2), 20_000),
+      'the jobs Redis lost are relayed again and delivered',
+    );
+    t.ok(
+      await until(async () => (await rows()).every((r) => r.settled), 10_000),
+      'once delivered, every row is settled',
+    );
+    t.same(
+      ids.map((id) => receiver.of(id).map((d) => d.json.id)),
+      ids.map((id) => [id, id]),
+      'the same event, under its own id, each time',
+    );
+  },
+);

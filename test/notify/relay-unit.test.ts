@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { outboxBacklog } from '../../src/notify/index.js';
 import type { RelayedEvent } from '../../src/notify/queue.js';
 import { startRelay } from '../../src/notify/relay.js';
-import { type Db, openStore } from '../../src/store/index.js';
-import { createTestDatabase } from '../helpers/db.js';
+import type { Db } from '../../src/store/index.js';
+import { openTestStore } from '../helpers/db.js';
 
 /**
  * The relay alone, against a real database and a queue that records what it is handed: outbox order
@@ -16,25 +13,6 @@ import { createTestDatabase } from '../helpers/db.js';
  */
 
 const silent = { info() {}, error() {} };
-
-async function openDb(t: Test, backend: 'postgres' | 'pglite'): Promise<Db> {
-  if (backend === 'postgres') {
-    const database = await createTestDatabase();
-    const db = await openStore({ databaseUrl: database.url, dataDir: '' });
-    t.teardown(async () => {
-      await db.close();
-      await database.drop();
-    });
-    return db;
-  }
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sgw-relay-'));
-  const db = await openStore({ databaseUrl: undefined, dataDir: dir });
-  t.teardown(async () => {
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return db;
-}
 
 async function addEvents(db: Db, agencies: string[]): Promise<string[]> {
   const ids: string[] = [];
@@ -56,7 +34,7 @@ const unrelayed = async (db: Db) =>
 
 for (const backend of ['postgres', 'pglite'] as const) {
   t.test(`${backend}: order, marking after the acknowledgement, and failures`, async (t) => {
-    const db = await openDb(t, backend);
+    const db = await openTestStore(t, backend);
     const handed: RelayedEvent[][] = [];
     const skipped: string[] = [];
     let up = false;

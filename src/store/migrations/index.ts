@@ -7,6 +7,7 @@ import { ledgerPartiesInboxMigration } from './006_ledger_parties_inbox.js';
 import { concernsMigration } from './007_concerns.js';
 import { flagsMigration } from './008_flags.js';
 import { notificationsMigration } from './009_notifications.js';
+import { outboxSettledMigration } from './010_outbox_settled.js';
 
 /** A numbered schema change. Ids run 1, 2, 3… without gaps; a released migration is never edited. */
 export interface Migration {
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly Migration[] = [
   concernsMigration,
   flagsMigration,
   notificationsMigration,
+  outboxSettledMigration,
 ];
