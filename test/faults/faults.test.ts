@@ -29,7 +29,7 @@ import { lostCount, reportLines } from './report.js';
 const full = process.env.SGW_FAULTS === 'full';
 const PLAN = full
   ? { rounds: 3, warmMs: 10_000, downMs: 5_000, recoverMs: 15_000, workers: 6, pauseMs: 10, settleMs: 90_000 }
-  : { rounds: 1, warmMs: 3_000, downMs: 3_000, recoverMs: 5_000, workers: 4, pauseMs: 20, settleMs: 45_000 };
+  : { rounds: 1, warmMs: 3_000, downMs: 3_000, recoverMs: 3_000, workers: 4, pauseMs: 20, settleMs: 45_000 };
 /** The figure: connections refused for 10 seconds. */
 const PG_REFUSED_MS = 10_000;
 /** How long the webhook receiver refuses before Redis is stopped. */

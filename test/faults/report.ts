@@ -7,6 +7,8 @@ import type { Op } from './load.js';
 export interface Figures {
   requests: number;
   successes: number;
+  /** Successes that showed personal data (released or read request data, a flag found). */
+  disclosures: number;
   /** 503 answers by code. */
   unavailable: Record<string, number>;
   /** Calls no gateway answered at all (every one refused or reset). */
@@ -24,6 +26,7 @@ export function figures(ops: readonly Op[]): Figures {
   const f: Figures = {
     requests: ops.length,
     successes: 0,
+    disclosures: 0,
     unavailable: {},
     unanswered: 0,
     failedOver: 0,
@@ -35,6 +38,7 @@ export function figures(ops: readonly Op[]): Figures {
     f.byKind[op.kind] = k;
     k.requests++;
     if (op.failovers > 0 && op.status !== 0) f.failedOver++;
+    if (op.disclosed) f.disclosures++;
     if (ok(op)) {
       f.successes++;
       k.successes++;
@@ -51,7 +55,13 @@ export function figures(ops: readonly Op[]): Figures {
   return f;
 }
 
-/** Counts of what was answered in each fault's window (calls that started inside it). */
+/** The p-th percentile of the calls' durations, in ms. */
+function percentile(ops: readonly Op[], p: number): number {
+  const d = ops.map((op) => op.ended - op.started).sort((a, b) => a - b);
+  return d.length === 0 ? 0 : (d[Math.min(d.length - 1, Math.floor((p / 100) * d.length))] ?? 0);
+}
+
+/** Counts of what was answered in each fault's window (calls that started inside it), and how fast. */
 export function perWindow(ops: readonly Op[], windows: readonly Window[]): string[] {
   return windows.map((w) => {
     const inside = ops.filter((op) => op.started >= w.from && op.started <= w.to);
@@ -61,6 +71,8 @@ export function perWindow(ops: readonly Op[], windows: readonly Window[]): strin
       ...s,
       `unanswered ${f.unanswered}`,
       `failed over ${f.failedOver}`,
+      `p50 ${percentile(inside, 50)} ms`,
+      `max ${percentile(inside, 100)} ms`,
     ].join(', ')}`;
   });
 }
@@ -87,7 +99,8 @@ export function reportLines(
     errors.set(key, (errors.get(key) ?? 0) + 1);
   }
   return [
-    `requests = ${f.requests}, successes = ${f.successes}, 503 = ${counted(f.unavailable)}`,
+    `requests = ${f.requests}, successes = ${f.successes} (disclosures ${f.disclosures}), 503 = ${counted(f.unavailable)}`,
+    `latency p50 ${percentile(ops, 50)} ms, p99 ${percentile(ops, 99)} ms, max ${percentile(ops, 100)} ms`,
     `unanswered = ${f.unanswered}, answered after a failover = ${f.failedOver}, other = ${counted(f.other)}`,
     ...Object.entries(f.byKind).map(([k, v]) => `  ${k}: ${v.requests} calls, ${v.successes} ok`),
     ...perWindow(ops, windows),
