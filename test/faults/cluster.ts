@@ -132,7 +132,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           if (child === c && !expectedExit.has(c))
             crashes.push({ gateway: index, code, signal, tail: [...tail] });
         });
-        if (!(await until(async () => !gw.alive() || (await ready()), 30_000)) || !gw.alive()) {
+        if (!(await until(async () => !gw.alive() || (await ready()), 60_000)) || !gw.alive()) {
           throw new Error(`gateway ${index} did not become ready:\n${tail.join('\n')}`);
         }
       },
