@@ -5,8 +5,9 @@ import t from 'tap';
 import { certPaths, mintToken, setWebhookUrl } from '../../src/registry/index.js';
 import { createTestDatabase, PG_ADMIN_URL } from '../helpers/db.js';
 import { makeCerts } from '../helpers/gateway.js';
+import { httpsRequest } from '../helpers/https.js';
 import { CSC, POLICE, validNhsNumberFrom } from '../helpers/ids.js';
-import { freePort, startRedis, stopRedis } from '../helpers/redis.js';
+import { freePort, startRedis, stopRedis, until } from '../helpers/redis.js';
 import { type Delivery, startReceiver } from '../notify/fixtures.js';
 import { check, type Window } from './checks.js';
 import { failoverClient } from './client.js';
@@ -124,10 +125,34 @@ t.test('faults under load: nothing lost', { timeout: full ? 900_000 : 170_000 },
   const refusedEvents = new Set<string>();
   const windows: Window[] = [];
   const pgAway: Window[] = [];
-  const during = async (name: string, fault: () => Promise<void>, heal: () => Promise<void>, ms: number) => {
+  /** Readiness as a load balancer reads it, from every running gateway: status code and `status`. */
+  const readiness = async () =>
+    Promise.all(
+      cluster.gateways.map(async (g) => {
+        const r = await httpsRequest(`${g.url}/health/ready`, { ca }).catch(() => undefined);
+        return `${r?.status ?? 'no answer'} ${r?.json?.status ?? ''}`.trim();
+      }),
+    );
+  /** Waits (within the fault) until every gateway's readiness says `want`; says what it last saw. */
+  const readinessBecomes = async (want: string, ms: number) => {
+    let seen: string[] = [];
+    const ok = await until(async () => {
+      seen = await readiness();
+      return seen.every((s) => s === want);
+    }, ms);
+    return { ok, seen };
+  };
+  const during = async (
+    name: string,
+    fault: () => Promise<void>,
+    heal: () => Promise<void>,
+    ms: number,
+    ready?: string,
+  ) => {
     const from = Date.now();
     await fault();
-    await sleep(ms);
+    const [seen] = await Promise.all([ready ? readinessBecomes(ready, ms - 500) : undefined, sleep(ms)]);
+    if (seen) t.ok(seen.ok, `${name}: readiness ${ready} (saw ${seen.seen.join(', ')})`);
     await heal();
     windows.push({ name, from, to: Date.now() });
     await sleep(PLAN.recoverMs);
@@ -163,6 +188,7 @@ t.test('faults under load: nothing lost', { timeout: full ? 900_000 : 170_000 },
         receiver.respond = accept;
       },
       PLAN.downMs,
+      '200 degraded',
     );
     let refusedFrom = 0;
     await during(
@@ -183,6 +209,7 @@ t.test('faults under load: nothing lost', { timeout: full ? 900_000 : 170_000 },
         await proxy.accept();
       },
       PG_REFUSED_MS,
+      '503 unavailable',
     );
   }
   await load.stop();
