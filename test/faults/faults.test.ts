@@ -122,6 +122,8 @@ t.test('faults under load: nothing lost', { timeout: full ? 900_000 : 170_000 },
     workers: PLAN.workers,
     pauseMs: PLAN.pauseMs,
   });
+  // First to stop when the test ends early: a load left running would keep the test alive.
+  closers.push(() => load.stop());
   const refusedEvents = new Set<string>();
   const windows: Window[] = [];
   const pgAway: Window[] = [];
