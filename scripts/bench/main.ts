@@ -1,0 +1,191 @@
+/**
+ * `npm run bench`: the gateway's five journeys over keep-alive HTTPS with real client certificates and
+ * tokens, against baselines measured in the same run (bare Fastify over the same HTTPS, plain INSERT
+ * transactions on the same PostgreSQL), the issue's targets checked, a two-process scale-out, and the
+ * results written as JSON. Everything it starts or creates is removed at the end, on a failure or on
+ * Ctrl-C. `npm run bench -- --help` lists the options.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openPostgres } from '../../src/store/postgres.js';
+import { type BenchOptions, parseBenchArgs, USAGE, UsageError } from './args.js';
+import { measureCeiling, measureInserts } from './baselines.js';
+import { ensureBuilt } from './build.js';
+import { Cleanup } from './cleanup.js';
+import { type Caller, GatewayClient, RoundRobin } from './client.js';
+import { sizes, startGatewayProcess } from './gateway.js';
+import { type Journey, journeys } from './journeys.js';
+import { closedLoop, openLoop } from './load.js';
+import { describeMachine } from './machine.js';
+import { freePort } from './processes.js';
+import {
+  type BenchResult,
+  formatReport,
+  type JourneyResult,
+  type ScaleOutResult,
+  writeResults,
+} from './report.js';
+import { type Check, latencyCheck, ratio, rssCheck, throughputCheck } from './verdict.js';
+import { createWorkspace, leftoverKeys, type Workspace } from './workspace.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const log = (line: string) => console.log(line);
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function postgresVersion(ws: Workspace): Promise<string> {
+  const db = openPostgres(ws.databaseUrl, { max: 1 });
+  try {
+    const [row] = await db.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+    return `PostgreSQL ${row?.v ?? 'unknown'}`;
+  } finally {
+    await db.close();
+  }
+}
+
+async function run(
+  opts: BenchOptions,
+  ws: Workspace,
+  cleanup: Cleanup,
+  startedAt: Date,
+): Promise<{ result: BenchResult; file: string }> {
+  const { flags, settleMs } = sizes(opts);
+  const machine = describeMachine(await postgresVersion(ws));
+  log(
+    `sgw bench${opts.quick ? ' --quick' : ''}: ${machine.cpu}, ${machine.cores} cores, ${machine.memTotalGiB.toFixed(1)} GiB, Node ${machine.node}, ${machine.postgres}; load average ${machine.loadAverageAtStart.join(' ')} at start`,
+  );
+  log(
+    `  closed loop: ${opts.concurrency} in flight, ${opts.warmupSeconds} s warm-up + ${opts.closedSeconds} s; open loop: ${opts.rate} req/s for ${opts.openSeconds} s`,
+  );
+
+  log('- Fastify ceiling (bare Fastify, same HTTPS and client certificates)');
+  const ceiling = await measureCeiling(ws, opts, root, await freePort(), cleanup);
+
+  const gatewayA = await startGatewayProcess('gateway A', ws, root, await freePort(), cleanup);
+  log(`- gateway A started (pid ${gatewayA.pid}, ${gatewayA.origin}, gateway id ${ws.gatewayId})`);
+  log('- plain INSERT transactions on the same PostgreSQL (pool of 10, as the gateway)');
+  const insert = await measureInserts(ws, opts);
+
+  const clientA = new GatewayClient(gatewayA.origin, ws.tls, opts.concurrency, ws.certsDir, ws.gatewayId);
+  cleanup.add({ name: 'closing the client of gateway A', run: () => clientA.close() });
+  let caller: Caller = clientA;
+  const set = journeys(() => caller);
+  log(`- preparing: ${flags} child protection plan flags`);
+  await set.publishFlags(flags);
+
+  const results: JourneyResult[] = [];
+  const measure = async (journey: Journey, beforeOpen?: () => Promise<void>) => {
+    log(`- ${journey.name}`);
+    const closed = await closedLoop(journey.op, opts);
+    await pause(settleMs);
+    await beforeOpen?.();
+    const open = await openLoop(journey.op, { rate: opts.rate, seconds: opts.openSeconds });
+    await pause(settleMs);
+    results.push({
+      key: journey.key,
+      name: journey.name,
+      closed,
+      open,
+      ratioToInsert: ratio(closed.rps, insert.rps),
+      ratioToCeiling: ratio(closed.rps, ceiling.closed.rps),
+    });
+    return closed;
+  };
+  await measure(set.flagSearch);
+  await measure(set.concernSubmit);
+  const created = await measure(set.requestCreate);
+  // Release takes each request once: enough for the closed loop at the rate creation reached, then for
+  // the open loop's fixed count.
+  const openCount = Math.ceil(opts.rate * opts.openSeconds) + 10;
+  await set.topUpRequests(
+    Math.ceil(created.rps * (opts.warmupSeconds + opts.closedSeconds) * 1.2) + openCount,
+  );
+  await measure(set.responseRelease, () => set.topUpRequests(openCount));
+  await measure(set.ledgeredRead);
+  const gatewayPeakRssMiB = gatewayA.peakRssMiB();
+
+  let scaleOut: ScaleOutResult | undefined;
+  if (opts.scaleOut) {
+    const gatewayB = await startGatewayProcess('gateway B', ws, root, await freePort(), cleanup);
+    const clientB = new GatewayClient(gatewayB.origin, ws.tls, opts.concurrency, ws.certsDir, ws.gatewayId);
+    cleanup.add({ name: 'closing the client of gateway B', run: () => clientB.close() });
+    log(`- scale-out: gateway B started (pid ${gatewayB.pid}); flag search on A alone, then round-robin A+B`);
+    caller = clientA;
+    const one = await closedLoop(set.flagSearch.op, opts);
+    await pause(settleMs);
+    caller = new RoundRobin([clientA, clientB]);
+    const two = await closedLoop(set.flagSearch.op, opts);
+    caller = clientA;
+    scaleOut = {
+      journey: set.flagSearch.name,
+      one,
+      two,
+      ratio: ratio(two.rps, one.rps),
+      peakRssMiB: [gatewayA.peakRssMiB() ?? Number.NaN, gatewayB.peakRssMiB() ?? Number.NaN],
+    };
+  }
+
+  const checks: Check[] = [];
+  for (const j of results) {
+    checks.push(throughputCheck(j.name, j.closed, insert.rps), latencyCheck(j.name, j.open, opts.rate));
+  }
+  const peaks = [gatewayPeakRssMiB, ...(scaleOut?.peakRssMiB ?? [])].filter(
+    (m): m is number => m !== undefined && Number.isFinite(m),
+  );
+  if (peaks.length > 0) checks.push(rssCheck('gateway process', Math.max(...peaks)));
+
+  const { help: _help, ...options } = opts;
+  const result: BenchResult = {
+    format: 'sgw-bench/1',
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    options,
+    machine,
+    baselines: { ceiling, insert },
+    journeys: results,
+    gatewayPeakRssMiB,
+    scaleOut,
+    checks,
+  };
+  const file = writeResults(result, path.resolve(root, opts.outDir), startedAt);
+  return { result, file };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let opts: BenchOptions;
+  try {
+    opts = parseBenchArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`bench: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (opts.help) {
+    log(USAGE);
+    return 0;
+  }
+  ensureBuilt(root);
+  const cleanup = new Cleanup();
+  cleanup.installHandlers();
+  let ws: Workspace | undefined;
+  try {
+    const startedAt = new Date();
+    ws = await createWorkspace(cleanup);
+    const { result, file } = await run(opts, ws, cleanup, startedAt);
+    for (const line of formatReport(result)) log(line);
+    log('');
+    log(`results written to ${path.relative(process.cwd(), file) || file}`);
+    // A missed target is a finding the report states, not a failure of the run.
+    return 0;
+  } catch (err) {
+    console.error(`bench: failed: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await cleanup.runAll();
+    if (ws) {
+      const left = await leftoverKeys(ws.gatewayId).catch(() => 0);
+      if (left > 0) console.error(`bench: ${left} Redis key(s) of ${ws.gatewayId} are still there`);
+    }
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
