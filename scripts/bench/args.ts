@@ -17,6 +17,8 @@ export interface BenchOptions {
   scaleOut: boolean;
   /** Folder the JSON results go to. */
   outDir: string;
+  /** When set, each gateway process writes a V8 CPU profile here (node --cpu-prof) as it stops. */
+  profileDir: string | undefined;
   help: boolean;
 }
 
@@ -25,12 +27,13 @@ export class UsageError extends Error {}
 export const USAGE = `npm run bench [-- options]
 
   --quick               short measurements: the whole run in under a minute
-  --seconds N           closed-loop seconds per measurement (default 10; quick 2)
-  --open-seconds N      open-loop seconds per measurement at the fixed rate (default 15; quick 3)
+  --seconds N           closed-loop seconds per measurement (default 10; quick 1.5)
+  --open-seconds N      open-loop seconds per measurement at the fixed rate (default 15; quick 2)
   --concurrency N       requests in flight in the closed loop (default 32)
   --rate N              requests a second of the open loop (default 200)
   --no-scale-out        skip the two-process run
   --out DIR             where the JSON results go (default bench-results)
+  --profile DIR         each gateway process writes a CPU profile (.cpuprofile) into DIR as it stops
   --help                this text`;
 
 function positive(name: string, text: string | undefined, fallback: number, max: number): number {
@@ -58,6 +61,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         rate: { type: 'string' },
         'no-scale-out': { type: 'boolean' },
         out: { type: 'string' },
+        profile: { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -68,16 +72,23 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const quick = values.quick === true;
   const concurrency = Math.round(positive('concurrency', str('concurrency'), 32, 1000));
   const out = str('out');
-  if (out !== undefined && out.trim() === '') throw new UsageError('--out must name a folder');
+  const profile = str('profile');
+  for (const [name, value] of [
+    ['out', out],
+    ['profile', profile],
+  ] as const) {
+    if (value !== undefined && value.trim() === '') throw new UsageError(`--${name} must name a folder`);
+  }
   return {
     quick,
-    closedSeconds: positive('seconds', str('seconds'), quick ? 2 : 10, 3600),
-    openSeconds: positive('open-seconds', str('open-seconds'), quick ? 3 : 15, 3600),
-    warmupSeconds: quick ? 0.5 : 2,
+    closedSeconds: positive('seconds', str('seconds'), quick ? 1.5 : 10, 3600),
+    openSeconds: positive('open-seconds', str('open-seconds'), quick ? 2 : 15, 3600),
+    warmupSeconds: quick ? 0.3 : 2,
     concurrency,
     rate: positive('rate', str('rate'), 200, 100_000),
     scaleOut: values['no-scale-out'] !== true,
     outDir: out ?? 'bench-results',
+    profileDir: profile,
     help: values.help === true,
   };
 }

@@ -2,14 +2,14 @@ import { Pool } from 'undici';
 import { openPostgres } from '../../src/store/postgres.js';
 import type { BenchOptions } from './args.js';
 import type { Cleanup } from './cleanup.js';
-import { type ClosedResult, closedLoop, openLoop } from './load.js';
+import { type ClosedResult, closedLoopWithCpu, openLoopWithCpu, type WithCpu } from './load.js';
 import { spawnServer } from './processes.js';
 import type { Summary } from './stats.js';
 import type { Workspace } from './workspace.js';
 
 export interface CeilingResult {
-  closed: ClosedResult;
-  open: Summary;
+  closed: WithCpu<ClosedResult>;
+  open: WithCpu<Summary>;
 }
 
 /**
@@ -46,8 +46,9 @@ export async function measureCeiling(
     return res.statusCode === 200 ? ('ok' as const) : ('error' as const);
   };
   try {
-    const closed = await closedLoop(op, opts);
-    const open = await openLoop(op, { rate: opts.rate, seconds: opts.openSeconds });
+    const pids = () => [server.pid];
+    const closed = await closedLoopWithCpu(op, opts, pids);
+    const open = await openLoopWithCpu(op, { rate: opts.rate, seconds: opts.openSeconds }, pids);
     return { closed, open };
   } finally {
     await pool.destroy();
@@ -60,7 +61,7 @@ export async function measureCeiling(
  * gateway's own store code with its pool size, as many callers as the closed loop has, on the scratch
  * database the gateway uses.
  */
-export async function measureInserts(ws: Workspace, opts: BenchOptions): Promise<ClosedResult> {
+export async function measureInserts(ws: Workspace, opts: BenchOptions): Promise<WithCpu<ClosedResult>> {
   const db = openPostgres(ws.databaseUrl);
   try {
     await db.query(
@@ -74,10 +75,15 @@ export async function measureInserts(ws: Workspace, opts: BenchOptions): Promise
       purpose: 'risk_to_children_check',
       decision: 'permit',
     });
-    return await closedLoop(async () => {
-      await db.transaction((tx) => tx.query('INSERT INTO bench_plain (body) VALUES ($1)', [row]));
-      return 'ok';
-    }, opts);
+    // The server here is PostgreSQL, whose backends come and go: only the bench's own CPU is counted.
+    return await closedLoopWithCpu(
+      async () => {
+        await db.transaction((tx) => tx.query('INSERT INTO bench_plain (body) VALUES ($1)', [row]));
+        return 'ok';
+      },
+      opts,
+      () => [],
+    );
   } finally {
     await db.close();
   }

@@ -13,13 +13,21 @@ import { REDIS_URL, type Workspace } from './workspace.js';
 export function startGatewayProcess(
   name: string,
   ws: Workspace,
+  opts: BenchOptions,
   root: string,
   port: number,
   cleanup: Cleanup,
 ): Promise<Child> {
+  const profile = opts.profileDir
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${path.resolve(opts.profileDir)}`,
+        `--cpu-prof-name=${name.replace(/\W+/g, '-')}.cpuprofile`,
+      ]
+    : [];
   return spawnServer({
     name,
-    args: [path.join('dist', 'cli', 'main.js'), 'serve'],
+    args: [...profile, path.join('dist', 'cli', 'main.js'), 'serve'],
     env: {
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -43,5 +51,5 @@ export function startGatewayProcess(
 
 /** How many flags the searches run against, and the pause that lets the ledger's sequencer catch up. */
 export function sizes(opts: BenchOptions): { flags: number; settleMs: number } {
-  return opts.quick ? { flags: 100, settleMs: 300 } : { flags: 2000, settleMs: 1000 };
+  return opts.quick ? { flags: 100, settleMs: 200 } : { flags: 2000, settleMs: 1000 };
 }

@@ -1,3 +1,4 @@
+import { CpuMeter, type CpuUse } from './cpu.js';
 import { type Summary, summarise } from './stats.js';
 
 /**
@@ -13,6 +14,8 @@ export interface ClosedLoopOptions {
   concurrency: number;
   closedSeconds: number;
   warmupSeconds: number;
+  /** Called when the warm-up ends and measuring begins. */
+  onMeasureStart?: () => void;
 }
 
 export interface ClosedResult extends Summary {
@@ -26,6 +29,9 @@ export interface ClosedResult extends Summary {
  */
 export async function closedLoop(op: Op, opts: ClosedLoopOptions): Promise<ClosedResult> {
   const measureFrom = performance.now() + opts.warmupSeconds * 1000;
+  const startHook = opts.onMeasureStart
+    ? setTimeout(opts.onMeasureStart, opts.warmupSeconds * 1000)
+    : undefined;
   const until = measureFrom + opts.closedSeconds * 1000;
   const latencies: number[] = [];
   let errors = 0;
@@ -45,6 +51,7 @@ export async function closedLoop(op: Op, opts: ClosedLoopOptions): Promise<Close
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, caller));
+  clearTimeout(startHook);
   const elapsed = Math.max(0, performance.now() - measureFrom);
   return { ...summarise(latencies, errors, elapsed), exhausted };
 }
@@ -88,4 +95,29 @@ export async function openLoop(op: Op, opts: OpenLoopOptions): Promise<Summary> 
   });
   while (inFlight.size > 0) await Promise.all([...inFlight]);
   return summarise(latencies, errors, performance.now() - start);
+}
+
+/** A measurement with where the CPU went during it. */
+export type WithCpu<T> = T & { cpu: CpuUse };
+
+/** The closed loop, with the CPU of the server processes (`pids`), the bench and the machine. */
+export async function closedLoopWithCpu(
+  op: Op,
+  opts: ClosedLoopOptions,
+  pids: () => readonly number[],
+): Promise<WithCpu<ClosedResult>> {
+  const meter = new CpuMeter(pids);
+  const result = await closedLoop(op, { ...opts, onMeasureStart: () => meter.start() });
+  return { ...result, cpu: meter.stop(result.ok + result.errors) };
+}
+
+export async function openLoopWithCpu(
+  op: Op,
+  opts: OpenLoopOptions,
+  pids: () => readonly number[],
+): Promise<WithCpu<Summary>> {
+  const meter = new CpuMeter(pids);
+  meter.start();
+  const result = await openLoop(op, opts);
+  return { ...result, cpu: meter.stop(result.ok + result.errors) };
 }

@@ -8,6 +8,8 @@ export interface Machine {
   memTotalGiB: number;
   /** 1-, 5- and 15-minute load averages when the run began: other work on the machine shows here. */
   loadAverageAtStart: number[];
+  /** The same when the measurements ended. */
+  loadAverageAtEnd?: number[];
   node: string;
   postgres: string;
 }
@@ -31,12 +33,14 @@ const read = (file: string) => {
   }
 };
 
+export const loadAverage = (): number[] => os.loadavg().map((l) => Math.round(l * 100) / 100);
+
 export function describeMachine(postgres: string): Machine {
   return {
     cpu: cpuModel(read('/proc/cpuinfo')) ?? os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
     memTotalGiB: memTotalGiB(read('/proc/meminfo')) ?? os.totalmem() / 1024 ** 3,
-    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    loadAverageAtStart: loadAverage(),
     node: process.version,
     postgres,
   };

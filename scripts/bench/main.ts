@@ -15,8 +15,8 @@ import { Cleanup } from './cleanup.js';
 import { type Caller, GatewayClient, RoundRobin } from './client.js';
 import { sizes, startGatewayProcess } from './gateway.js';
 import { type Journey, journeys } from './journeys.js';
-import { closedLoop, openLoop } from './load.js';
-import { describeMachine } from './machine.js';
+import { closedLoopWithCpu, openLoopWithCpu } from './load.js';
+import { describeMachine, loadAverage } from './machine.js';
 import { freePort } from './processes.js';
 import {
   type BenchResult,
@@ -30,6 +30,10 @@ import { createWorkspace, leftoverKeys, type Workspace } from './workspace.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = (line: string) => console.log(line);
+const began = performance.now();
+/** A step under way, with the seconds since the bench began (where a slow run spends its time). */
+const progress = (line: string) =>
+  log(`${((performance.now() - began) / 1000).toFixed(1).padStart(6)} s  ${line}`);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function postgresVersion(ws: Workspace): Promise<string> {
@@ -57,28 +61,29 @@ async function run(
     `  closed loop: ${opts.concurrency} in flight, ${opts.warmupSeconds} s warm-up + ${opts.closedSeconds} s; open loop: ${opts.rate} req/s for ${opts.openSeconds} s`,
   );
 
-  log('- Fastify ceiling (bare Fastify, same HTTPS and client certificates)');
+  progress('Fastify ceiling (bare Fastify, same HTTPS and client certificates)');
   const ceiling = await measureCeiling(ws, opts, root, await freePort(), cleanup);
 
-  const gatewayA = await startGatewayProcess('gateway A', ws, root, await freePort(), cleanup);
-  log(`- gateway A started (pid ${gatewayA.pid}, ${gatewayA.origin}, gateway id ${ws.gatewayId})`);
-  log('- plain INSERT transactions on the same PostgreSQL (pool of 10, as the gateway)');
+  const gatewayA = await startGatewayProcess('gateway A', ws, opts, root, await freePort(), cleanup);
+  progress(`gateway A started (pid ${gatewayA.pid}, ${gatewayA.origin}, gateway id ${ws.gatewayId})`);
+  progress('plain INSERT transactions on the same PostgreSQL (pool of 10, as the gateway)');
   const insert = await measureInserts(ws, opts);
 
+  const pidsA = () => [gatewayA.pid];
   const clientA = new GatewayClient(gatewayA.origin, ws.tls, opts.concurrency, ws.certsDir, ws.gatewayId);
   cleanup.add({ name: 'closing the client of gateway A', run: () => clientA.close() });
   let caller: Caller = clientA;
   const set = journeys(() => caller);
-  log(`- preparing: ${flags} child protection plan flags`);
+  progress(`preparing: ${flags} child protection plan flags`);
   await set.publishFlags(flags);
 
   const results: JourneyResult[] = [];
   const measure = async (journey: Journey, beforeOpen?: () => Promise<void>) => {
-    log(`- ${journey.name}`);
-    const closed = await closedLoop(journey.op, opts);
+    progress(`${journey.name}`);
+    const closed = await closedLoopWithCpu(journey.op, opts, pidsA);
     await pause(settleMs);
     await beforeOpen?.();
-    const open = await openLoop(journey.op, { rate: opts.rate, seconds: opts.openSeconds });
+    const open = await openLoopWithCpu(journey.op, { rate: opts.rate, seconds: opts.openSeconds }, pidsA);
     await pause(settleMs);
     results.push({
       key: journey.key,
@@ -105,15 +110,17 @@ async function run(
 
   let scaleOut: ScaleOutResult | undefined;
   if (opts.scaleOut) {
-    const gatewayB = await startGatewayProcess('gateway B', ws, root, await freePort(), cleanup);
+    const gatewayB = await startGatewayProcess('gateway B', ws, opts, root, await freePort(), cleanup);
     const clientB = new GatewayClient(gatewayB.origin, ws.tls, opts.concurrency, ws.certsDir, ws.gatewayId);
     cleanup.add({ name: 'closing the client of gateway B', run: () => clientB.close() });
-    log(`- scale-out: gateway B started (pid ${gatewayB.pid}); flag search on A alone, then round-robin A+B`);
+    progress(
+      `scale-out: gateway B started (pid ${gatewayB.pid}); flag search on A alone, then round-robin A+B`,
+    );
     caller = clientA;
-    const one = await closedLoop(set.flagSearch.op, opts);
+    const one = await closedLoopWithCpu(set.flagSearch.op, opts, pidsA);
     await pause(settleMs);
     caller = new RoundRobin([clientA, clientB]);
-    const two = await closedLoop(set.flagSearch.op, opts);
+    const two = await closedLoopWithCpu(set.flagSearch.op, opts, () => [gatewayA.pid, gatewayB.pid]);
     caller = clientA;
     scaleOut = {
       journey: set.flagSearch.name,
@@ -139,7 +146,7 @@ async function run(
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     options,
-    machine,
+    machine: { ...machine, loadAverageAtEnd: loadAverage() },
     baselines: { ceiling, insert },
     journeys: results,
     gatewayPeakRssMiB,

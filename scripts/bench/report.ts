@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchOptions } from './args.js';
-import type { ClosedResult } from './load.js';
+import type { ClosedResult, WithCpu } from './load.js';
 import type { Machine } from './machine.js';
 import type { Summary } from './stats.js';
 import type { Check } from './verdict.js';
@@ -9,8 +9,8 @@ import type { Check } from './verdict.js';
 export interface JourneyResult {
   key: string;
   name: string;
-  closed: ClosedResult;
-  open: Summary;
+  closed: WithCpu<ClosedResult>;
+  open: WithCpu<Summary>;
   /** Closed-loop throughput over the plain INSERT baseline's, and over the Fastify ceiling's. */
   ratioToInsert: number;
   ratioToCeiling: number;
@@ -19,8 +19,8 @@ export interface JourneyResult {
 export interface ScaleOutResult {
   journey: string;
   /** The same closed loop against one of the two processes, then round-robin over both. */
-  one: ClosedResult;
-  two: ClosedResult;
+  one: WithCpu<ClosedResult>;
+  two: WithCpu<ClosedResult>;
   ratio: number;
   peakRssMiB: number[];
 }
@@ -32,7 +32,10 @@ export interface BenchResult {
   finishedAt: string;
   options: Omit<BenchOptions, 'help'>;
   machine: Machine;
-  baselines: { ceiling: { closed: ClosedResult; open: Summary }; insert: ClosedResult };
+  baselines: {
+    ceiling: { closed: WithCpu<ClosedResult>; open: WithCpu<Summary> };
+    insert: WithCpu<ClosedResult>;
+  };
   journeys: JourneyResult[];
   gatewayPeakRssMiB: number | undefined;
   scaleOut: ScaleOutResult | undefined;
@@ -43,19 +46,43 @@ const num = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) :
 const ms = (v: number) => num(v, v < 10 ? 2 : 1);
 const pad = (s: string, n: number) => s.padStart(n);
 
-function row(name: string, closed: Summary, ratios: [number, number] | undefined, open?: Summary): string {
-  const errors = closed.errors + (open?.errors ?? 0);
-  return [
-    name.padEnd(22),
-    pad(num(closed.rps), 8),
-    pad(ms(closed.p50), 8),
-    pad(ms(closed.p99), 8),
-    pad(ratios ? num(ratios[0], 2) : '', 8),
-    pad(ratios ? num(ratios[1], 2) : '', 9),
-    pad(open ? ms(open.p50) : '', 9),
-    pad(open ? ms(open.p99) : '', 9),
-    pad(String(errors), 7),
-  ].join('');
+type Closed = WithCpu<ClosedResult>;
+type Open = WithCpu<Summary>;
+
+const COLUMNS: Array<[string, number]> = [
+  ['', 20],
+  ['req/s', 8],
+  ['p50 ms', 8],
+  ['p99 ms', 8],
+  ['×INSERT', 8],
+  ['×ceil', 7],
+  ['p50 ms', 8],
+  ['p99 ms', 8],
+  ['srv CPU', 9],
+  ['bench CPU', 10],
+  ['busy', 6],
+  ['errors', 7],
+];
+
+const line = (cells: string[]) =>
+  cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[0]?.[1] ?? 20) : pad(c, COLUMNS[i]?.[1] ?? 8))).join('');
+
+function row(name: string, closed: Closed, ratios: [number, number] | undefined, open?: Open): string {
+  const cpu = closed.cpu;
+  return line([
+    name,
+    num(closed.rps),
+    ms(closed.p50),
+    ms(closed.p99),
+    ratios ? num(ratios[0], 2) : '',
+    ratios ? num(ratios[1], 2) : '',
+    open ? ms(open.p50) : '',
+    open ? ms(open.p99) : '',
+    ms(cpu.serverMsPerRequest),
+    ms(cpu.clientMsPerRequest),
+    Number.isFinite(cpu.machineBusy) ? `${num(cpu.machineBusy * 100)}%` : '-',
+    String(closed.errors + (open?.errors ?? 0)),
+  ]);
 }
 
 /** The printed report: a table of every measurement, then each target's verdict. */
@@ -63,8 +90,8 @@ export function formatReport(r: BenchResult): string[] {
   const o = r.options;
   const lines = [
     '',
-    `${''.padEnd(22)}${`closed loop, ${o.concurrency} in flight`.padEnd(49)}${`open loop, ${o.rate} req/s`}`,
-    `${''.padEnd(22)}${pad('req/s', 8)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('×INSERT', 8)}${pad('×ceiling', 9)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 7)}`,
+    `${''.padEnd(20)}${`closed loop, ${o.concurrency} in flight`.padEnd(39)}${`${o.rate} req/s`.padEnd(16)}closed loop: CPU ms/req, machine`,
+    line(COLUMNS.map(([title]) => title)),
     row('Fastify ceiling', r.baselines.ceiling.closed, undefined, r.baselines.ceiling.open),
     row('plain INSERT tx', r.baselines.insert, undefined),
   ];
@@ -75,6 +102,8 @@ export function formatReport(r: BenchResult): string[] {
   }
   lines.push(
     '',
+    "srv CPU: CPU time of the server process(es) per answered request; bench CPU: the load generator's (and",
+    "for INSERT, the bench's pg client); busy: share of all cores busy with anyone's work during the loop.",
     `gateway peak RSS (VmHWM): ${r.gatewayPeakRssMiB === undefined ? 'not read' : `${num(r.gatewayPeakRssMiB)} MiB`}`,
   );
   if (r.scaleOut) {
@@ -83,6 +112,10 @@ export function formatReport(r: BenchResult): string[] {
       `scale-out (${s.journey}, closed loop): one process ${num(s.one.rps)} req/s, two processes round-robin ${num(s.two.rps)} req/s: ×${num(s.ratio, 2)} (p99 ${ms(s.one.p99)} → ${ms(s.two.p99)} ms; peak RSS ${s.peakRssMiB.map((m) => num(m)).join(' / ')} MiB)`,
     );
   }
+  const m = r.machine;
+  lines.push(
+    `load average (1, 5, 15 min): ${m.loadAverageAtStart.join(' ')} at start, ${(m.loadAverageAtEnd ?? []).join(' ') || '-'} at the end, on ${m.cores} cores`,
+  );
   lines.push('', 'targets');
   for (const c of r.checks) {
     const digits = c.measured < 10 ? 2 : 1;
