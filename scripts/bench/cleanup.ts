@@ -13,6 +13,8 @@ export interface Step {
 export class Cleanup {
   private readonly steps: Step[] = [];
   private running: Promise<void> | undefined;
+  /** Set when a signal started the cleanup: what fails afterwards is the interruption, not a fault. */
+  interrupted = false;
 
   add(step: Step): void {
     this.steps.push(step);
@@ -36,6 +38,7 @@ export class Cleanup {
   /** Ctrl-C and SIGTERM clean up, then exit; a hard exit runs the synchronous fallbacks. */
   installHandlers(): void {
     const onSignal = (signal: NodeJS.Signals) => {
+      this.interrupted = true;
       console.error(`\nbench: ${signal}, cleaning up`);
       void this.runAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     };
