@@ -61,6 +61,8 @@ export interface JourneySet {
   responseRelease: Journey;
   ledgeredRead: Journey;
   stock: RequestStock;
+  /** The NHS numbers of the children whose flags were published. */
+  flagged: readonly string[];
   /** Publishes the flags the searches find (children on a child protection plan). */
   publishFlags(count: number): Promise<void>;
   /** Creates requests, unmeasured, until at least `n` wait for a response. */
@@ -97,6 +99,7 @@ export function journeys(target: () => Caller): JourneySet {
 
   return {
     stock,
+    flagged,
     async publishFlags(count) {
       flagged.push(...takeNhsNumbers(900_000_000, count));
       await prepareAll(count, 8, 'flags', async (i) => {

@@ -25,6 +25,7 @@ import {
   type ScaleOutResult,
   writeResults,
 } from './report.js';
+import { smokeTest } from './smoke.js';
 import { type Check, latencyCheck, ratio, rssCheck, throughputCheck } from './verdict.js';
 import { createWorkspace, leftoverKeys, type Workspace } from './workspace.js';
 
@@ -76,6 +77,7 @@ async function run(
   const set = journeys(() => caller);
   progress(`preparing: ${flags} child protection plan flags`);
   await set.publishFlags(flags);
+  await smokeTest(set, clientA);
 
   const results: JourneyResult[] = [];
   const measure = async (journey: Journey, beforeOpen?: () => Promise<void>) => {

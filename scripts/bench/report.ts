@@ -45,6 +45,7 @@ export interface BenchResult {
 const num = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
 const ms = (v: number) => num(v, v < 10 ? 2 : 1);
 const pad = (s: string, n: number) => s.padStart(n);
+const pct = (share: number) => (Number.isFinite(share) ? `${num(share * 100)}%` : '-');
 
 type Closed = WithCpu<ClosedResult>;
 type Open = WithCpu<Summary>;
@@ -80,7 +81,7 @@ function row(name: string, closed: Closed, ratios: [number, number] | undefined,
     open ? ms(open.p99) : '',
     ms(cpu.serverMsPerRequest),
     ms(cpu.clientMsPerRequest),
-    Number.isFinite(cpu.machineBusy) ? `${num(cpu.machineBusy * 100)}%` : '-',
+    pct(cpu.machineBusy),
     String(closed.errors + (open?.errors ?? 0)),
   ]);
 }
@@ -109,7 +110,8 @@ export function formatReport(r: BenchResult): string[] {
   if (r.scaleOut) {
     const s = r.scaleOut;
     lines.push(
-      `scale-out (${s.journey}, closed loop): one process ${num(s.one.rps)} req/s, two processes round-robin ${num(s.two.rps)} req/s: ×${num(s.ratio, 2)} (p99 ${ms(s.one.p99)} → ${ms(s.two.p99)} ms; peak RSS ${s.peakRssMiB.map((m) => num(m)).join(' / ')} MiB)`,
+      `scale-out (${s.journey}, closed loop): one process ${num(s.one.rps)} req/s, two processes round-robin ${num(s.two.rps)} req/s: ×${num(s.ratio, 2)}`,
+      `  p99 ${ms(s.one.p99)} → ${ms(s.two.p99)} ms; gateway CPU ${ms(s.one.cpu.serverMsPerRequest)} → ${ms(s.two.cpu.serverMsPerRequest)} ms/req; machine busy ${pct(s.one.cpu.machineBusy)} → ${pct(s.two.cpu.machineBusy)}; peak RSS ${s.peakRssMiB.map((m) => num(m)).join(' / ')} MiB`,
     );
   }
   const m = r.machine;
