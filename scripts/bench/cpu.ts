@@ -84,3 +84,12 @@ export class CpuMeter {
     };
   }
 }
+
+/** The share of one core the processes use over `ms` while nothing is asked of them (background work). */
+export async function idleCpuShare(pids: () => readonly number[], ms: number): Promise<number> {
+  const meter = new CpuMeter(pids);
+  meter.start();
+  await new Promise((r) => setTimeout(r, ms));
+  // One "request" of `ms` milliseconds: the CPU milliseconds per elapsed millisecond.
+  return meter.stop(ms).serverMsPerRequest;
+}

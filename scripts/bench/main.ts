@@ -13,6 +13,7 @@ import { measureCeiling, measureInserts } from './baselines.js';
 import { ensureBuilt } from './build.js';
 import { Cleanup } from './cleanup.js';
 import { type Caller, GatewayClient, RoundRobin } from './client.js';
+import { idleCpuShare } from './cpu.js';
 import { sizes, startGatewayProcess } from './gateway.js';
 import { type Journey, journeys } from './journeys.js';
 import { closedLoop, closedLoopWithCpu, openLoopWithCpu } from './load.js';
@@ -66,11 +67,11 @@ async function run(
   const ceiling = await measureCeiling(ws, opts, root, await freePort(), cleanup);
 
   const gatewayA = await startGatewayProcess('gateway A', ws, opts, root, await freePort(), cleanup);
+  const pidsA = () => [gatewayA.pid];
   progress(`gateway A started (pid ${gatewayA.pid}, ${gatewayA.origin}, gateway id ${ws.gatewayId})`);
   progress('plain INSERT transactions on the same PostgreSQL (pool of 10, as the gateway)');
   const insert = await measureInserts(ws, opts);
 
-  const pidsA = () => [gatewayA.pid];
   const clientA = new GatewayClient(gatewayA.origin, ws.tls, opts.concurrency, ws.certsDir, ws.gatewayId);
   cleanup.add({ name: 'closing the client of gateway A', run: () => clientA.close() });
   let caller: Caller = clientA;
@@ -108,6 +109,7 @@ async function run(
   );
   await measure(set.responseRelease, () => set.topUpRequests(openCount));
   await measure(set.ledgeredRead);
+  const gatewayIdleCpu = await idleCpuShare(pidsA, settleMs * 2);
   const gatewayPeakRssMiB = gatewayA.peakRssMiB();
 
   let scaleOut: ScaleOutResult | undefined;
@@ -156,6 +158,7 @@ async function run(
     baselines: { ceiling, insert },
     journeys: results,
     gatewayPeakRssMiB,
+    gatewayIdleCpu,
     scaleOut,
     checks,
   };

@@ -38,6 +38,8 @@ export interface BenchResult {
   };
   journeys: JourneyResult[];
   gatewayPeakRssMiB: number | undefined;
+  /** Share of a core the gateway used while idle (sequencer, outbox relay, queue worker, registry watch). */
+  gatewayIdleCpu: number;
   scaleOut: ScaleOutResult | undefined;
   checks: Check[];
 }
@@ -105,7 +107,7 @@ export function formatReport(r: BenchResult): string[] {
     '',
     "srv CPU: CPU time of the server process(es) per answered request; bench CPU: the load generator's (and",
     "for INSERT, the bench's pg client); busy: share of all cores busy with anyone's work during the loop.",
-    `gateway peak RSS (VmHWM): ${r.gatewayPeakRssMiB === undefined ? 'not read' : `${num(r.gatewayPeakRssMiB)} MiB`}`,
+    `gateway peak RSS (VmHWM): ${r.gatewayPeakRssMiB === undefined ? 'not read' : `${num(r.gatewayPeakRssMiB)} MiB`}; CPU while idle: ${pct(r.gatewayIdleCpu)} of a core`,
   );
   if (r.scaleOut) {
     const s = r.scaleOut;
