@@ -55,6 +55,8 @@ export class RequestStock {
 }
 
 export interface JourneySet {
+  /** Requests answered as expected per journey key, all phases (warm-up, smoke test, scale-out) included. */
+  answered: Record<string, number>;
   flagSearch: Journey;
   concernSubmit: Journey;
   requestCreate: Journey;
@@ -76,6 +78,15 @@ export function journeys(target: () => Caller): JourneySet {
   const concernChildren = nhsNumbers(910_000_000);
   const requestChildren = nhsNumbers(920_000_000);
   const stock = new RequestStock();
+  const answered: Record<string, number> = {};
+  const counted = (key: string, op: Op): Op => {
+    answered[key] = 0;
+    return async (i) => {
+      const outcome = await op(i);
+      if (outcome === 'ok') answered[key] = (answered[key] ?? 0) + 1;
+      return outcome;
+    };
+  };
 
   const createRequest: Op = async (i) => {
     const reply = await target().call(
@@ -97,7 +108,8 @@ export function journeys(target: () => Caller): JourneySet {
     return 'ok';
   };
 
-  return {
+  const set: JourneySet = {
+    answered,
     stock,
     flagged,
     async publishFlags(count) {
@@ -201,4 +213,14 @@ export function journeys(target: () => Caller): JourneySet {
       },
     },
   };
+  for (const j of [
+    set.flagSearch,
+    set.concernSubmit,
+    set.requestCreate,
+    set.responseRelease,
+    set.ledgeredRead,
+  ]) {
+    j.op = counted(j.key, j.op);
+  }
+  return set;
 }

@@ -16,6 +16,7 @@ import { type Caller, GatewayClient, RoundRobin } from './client.js';
 import { idleCpuShare } from './cpu.js';
 import { sizes, startGatewayProcess } from './gateway.js';
 import { type Journey, journeys } from './journeys.js';
+import { ledgerChecks, ledgerEntries } from './ledger-check.js';
 import { closedLoop, closedLoopWithCpu, openLoopWithCpu } from './load.js';
 import { describeMachine, loadAverage } from './machine.js';
 import { freePort } from './processes.js';
@@ -139,6 +140,10 @@ async function run(
     };
   }
 
+  progress('ledger: waiting for the sequencer, then counting the entries of every journey');
+  const ledger = await ledgerEntries(ws.databaseUrl, 30_000);
+  const names = Object.fromEntries(results.map((j) => [j.key, j.name]));
+
   const checks: Check[] = [];
   for (const j of results) {
     checks.push(throughputCheck(j.name, j.closed, insert.rps), latencyCheck(j.name, j.open, opts.rate));
@@ -147,6 +152,7 @@ async function run(
     (m): m is number => m !== undefined && Number.isFinite(m),
   );
   if (peaks.length > 0) checks.push(rssCheck('gateway process', Math.max(...peaks)));
+  checks.push(...ledgerChecks(names, set.answered, ledger.entries));
 
   const { help: _help, ...options } = opts;
   const result: BenchResult = {
@@ -160,6 +166,7 @@ async function run(
     gatewayPeakRssMiB,
     gatewayIdleCpu,
     scaleOut,
+    ledger: { ...ledger, answered: set.answered },
     checks,
   };
   const file = writeResults(result, path.resolve(root, opts.outDir), startedAt);

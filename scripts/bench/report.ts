@@ -41,6 +41,8 @@ export interface BenchResult {
   /** Share of a core the gateway used while idle (sequencer, outbox relay, queue worker, registry watch). */
   gatewayIdleCpu: number;
   scaleOut: ScaleOutResult | undefined;
+  /** Ledger entries per action at the end, against the requests each journey answered. */
+  ledger: { drained: boolean; entries: Record<string, number>; answered: Record<string, number> };
   checks: Check[];
 }
 
@@ -120,11 +122,12 @@ export function formatReport(r: BenchResult): string[] {
   lines.push(
     `load average (1, 5, 15 min): ${m.loadAverageAtStart.join(' ')} at start, ${(m.loadAverageAtEnd ?? []).join(' ') || '-'} at the end, on ${m.cores} cores`,
   );
-  lines.push('', 'targets');
+  if (!r.ledger.drained) lines.push('ledger: the sequencer had not chained every queued entry within 30 s');
+  lines.push('', 'targets (and the ledger: every answered request has its entry)');
   for (const c of r.checks) {
     const digits = c.measured < 10 ? 2 : 1;
     lines.push(
-      `  ${c.verdict}  ${c.what.padEnd(48)} ${pad(num(c.measured, digits), 8)}  (${c.target})${c.note ? `  ${c.note}` : ''}`,
+      `  ${c.verdict}  ${c.what.padEnd(56)} ${pad(num(c.measured, digits), 8)}  (${c.target})${c.note ? `  ${c.note}` : ''}`,
     );
   }
   return lines;

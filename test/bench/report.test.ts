@@ -75,6 +75,7 @@ function result(): BenchResult {
       ratio: 1.5,
       peakRssMiB: [190, 150],
     },
+    ledger: { drained: false, entries: { 'flag.searched': 6001 }, answered: { flag_search: 6000 } },
     checks: [
       throughputCheck('flag search', search, 1000),
       throughputCheck('response release', release, 1000),
@@ -98,6 +99,7 @@ t.test('the report shows every measurement, ratio and verdict', async (t) => {
   t.match(text, /two processes round-robin 900 req\/s: ×1\.50/);
   t.match(text, /1 2 3 at start, 4 5 6 at the end, on 2 cores/);
   t.match(text, /CPU while idle: 3% of a core/);
+  t.match(text, /sequencer had not chained every queued entry/);
 });
 
 t.test('without a scale-out run there is no scale-out line', async (t) => {
