@@ -117,6 +117,11 @@ export function formatReport(r: BenchResult): string[] {
       `scale-out (${s.journey}, closed loop): one process ${num(s.one.rps)} req/s, two processes round-robin ${num(s.two.rps)} req/s: ×${num(s.ratio, 2)}`,
       `  p99 ${ms(s.one.p99)} → ${ms(s.two.p99)} ms; gateway CPU ${ms(s.one.cpu.serverMsPerRequest)} → ${ms(s.two.cpu.serverMsPerRequest)} ms/req; machine busy ${pct(s.one.cpu.machineBusy)} → ${pct(s.two.cpu.machineBusy)}; peak RSS ${s.peakRssMiB.map((m) => num(m)).join(' / ')} MiB`,
     );
+    if (s.one.cpu.machineBusy >= 0.9) {
+      lines.push(
+        `  the cores were already ${pct(s.one.cpu.machineBusy)} busy with one process: the second had no idle core to add`,
+      );
+    }
   }
   const m = r.machine;
   lines.push(

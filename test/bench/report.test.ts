@@ -102,6 +102,14 @@ t.test('the report shows every measurement, ratio and verdict', async (t) => {
   t.match(text, /sequencer had not chained every queued entry/);
 });
 
+t.test('a scale-out on busy cores says that there was no idle core to add', async (t) => {
+  const r = result();
+  t.notMatch(formatReport(r).join('\n'), /no idle core/, 'at 50 % busy there was one');
+  const busy = { ...r.scaleOut!.one, cpu: { ...cpu, machineBusy: 0.97 } };
+  const text = formatReport({ ...r, scaleOut: { ...r.scaleOut!, one: busy } }).join('\n');
+  t.match(text, /already 97% busy with one process: the second had no idle core to add/);
+});
+
 t.test('without a scale-out run there is no scale-out line', async (t) => {
   const r = { ...result(), scaleOut: undefined };
   t.notMatch(formatReport(r).join('\n'), /scale-out/);
