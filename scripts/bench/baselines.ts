@@ -65,7 +65,7 @@ export async function measureInserts(ws: Workspace, opts: BenchOptions): Promise
   const db = openPostgres(ws.databaseUrl);
   try {
     await db.query(
-      'CREATE TABLE bench_plain (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), body jsonb NOT NULL)',
+      'CREATE TABLE IF NOT EXISTS bench_plain (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), body jsonb NOT NULL)',
     );
     // About the size of a ledger queue row: an action, an actor, a subject hash, a decision.
     const row = JSON.stringify({

@@ -34,7 +34,10 @@ export interface BenchResult {
   machine: Machine;
   baselines: {
     ceiling: { closed: WithCpu<ClosedResult>; open: WithCpu<Summary> };
+    /** Plain INSERT transactions at the start and at the end of the run; the ratios use their mean. */
     insert: WithCpu<ClosedResult>;
+    insertEnd: WithCpu<ClosedResult>;
+    insertRps: number;
   };
   journeys: JourneyResult[];
   gatewayPeakRssMiB: number | undefined;
@@ -99,6 +102,7 @@ export function formatReport(r: BenchResult): string[] {
     line(COLUMNS.map(([title]) => title)),
     row('Fastify ceiling', r.baselines.ceiling.closed, undefined, r.baselines.ceiling.open),
     row('plain INSERT tx', r.baselines.insert, undefined),
+    row('  again at the end', r.baselines.insertEnd, undefined),
   ];
   for (const j of r.journeys) {
     lines.push(row(j.name, j.closed, [j.ratioToInsert, j.ratioToCeiling], j.open));
@@ -109,6 +113,7 @@ export function formatReport(r: BenchResult): string[] {
     '',
     "srv CPU: CPU time of the server process(es) per answered request; bench CPU: the load generator's (and",
     "for INSERT, the bench's pg client); busy: share of all cores busy with anyone's work during the loop.",
+    `×INSERT: against ${num(r.baselines.insertRps)} tx/s, the mean of the INSERT baseline at the start and at the end.`,
     `gateway peak RSS (VmHWM): ${r.gatewayPeakRssMiB === undefined ? 'not read' : `${num(r.gatewayPeakRssMiB)} MiB`}; CPU while idle: ${pct(r.gatewayIdleCpu)} of a core`,
   );
   if (r.scaleOut) {

@@ -47,6 +47,8 @@ function result(): BenchResult {
     baselines: {
       ceiling: { closed: closed(8000), open: { ...closed(200), p99: 3 } },
       insert: closed(1000),
+      insertEnd: closed(1400),
+      insertRps: 1200,
     },
     journeys: [
       {
@@ -99,6 +101,8 @@ t.test('the report shows every measurement, ratio and verdict', async (t) => {
   t.match(text, /two processes round-robin 900 req\/s: ×1\.50/);
   t.match(text, /1 2 3 at start, 4 5 6 at the end, on 2 cores/);
   t.match(text, /CPU while idle: 3% of a core/);
+  t.match(text, /again at the end\s+1400/);
+  t.match(text, /against 1200 tx\/s, the mean/);
   t.match(text, /sequencer had not chained every queued entry/);
 });
 
