@@ -12,21 +12,16 @@ import { type BenchOptions, parseBenchArgs, USAGE, UsageError } from './args.js'
 import { measureCeiling, measureInserts } from './baselines.js';
 import { ensureBuilt } from './build.js';
 import { Cleanup } from './cleanup.js';
-import { type Caller, GatewayClient, RoundRobin } from './client.js';
+import { type Caller, GatewayClient } from './client.js';
 import { idleCpuShare } from './cpu.js';
 import { sizes, startGatewayProcess } from './gateway.js';
 import { type Journey, journeys } from './journeys.js';
 import { ledgerChecks, ledgerEntries } from './ledger-check.js';
-import { closedLoop, closedLoopWithCpu, openLoopWithCpu } from './load.js';
+import { closedLoopWithCpu, openLoopWithCpu } from './load.js';
 import { describeMachine, loadAverage } from './machine.js';
 import { freePort } from './processes.js';
-import {
-  type BenchResult,
-  formatReport,
-  type JourneyResult,
-  type ScaleOutResult,
-  writeResults,
-} from './report.js';
+import { type BenchResult, formatReport, type JourneyResult, writeResults } from './report.js';
+import { measureScaleOut } from './scale-out.js';
 import { smokeTest } from './smoke.js';
 import { type Check, latencyCheck, ratio, rssCheck, throughputCheck } from './verdict.js';
 import { createWorkspace, leftoverKeys, type Workspace } from './workspace.js';
@@ -112,32 +107,22 @@ async function run(
   const gatewayIdleCpu = await idleCpuShare(pidsA, settleMs * 2);
   const gatewayPeakRssMiB = gatewayA.peakRssMiB();
 
-  let scaleOut: ScaleOutResult | undefined;
-  if (opts.scaleOut) {
-    const gatewayB = await startGatewayProcess('gateway B', ws, opts, root, await freePort(), cleanup);
-    const clientB = new GatewayClient(gatewayB.origin, ws.tls, opts.concurrency, ws.certsDir, ws.gatewayId);
-    cleanup.add({ name: 'closing the client of gateway B', run: () => clientB.close() });
-    progress(
-      `scale-out: gateway B started (pid ${gatewayB.pid}); flag search on A alone, then round-robin A+B`,
-    );
-    // B is cold where A has served every journey: warm it alone first, unmeasured, so that the
-    // comparison is of two warm processes against one.
-    caller = clientB;
-    await closedLoop(set.flagSearch.op, { ...opts, closedSeconds: opts.warmupSeconds * 2 });
-    caller = clientA;
-    const one = await closedLoopWithCpu(set.flagSearch.op, opts, pidsA);
-    await pause(settleMs);
-    caller = new RoundRobin([clientA, clientB]);
-    const two = await closedLoopWithCpu(set.flagSearch.op, opts, () => [gatewayA.pid, gatewayB.pid]);
-    caller = clientA;
-    scaleOut = {
-      journey: set.flagSearch.name,
-      one,
-      two,
-      ratio: ratio(two.rps, one.rps),
-      peakRssMiB: [gatewayA.peakRssMiB() ?? Number.NaN, gatewayB.peakRssMiB() ?? Number.NaN],
-    };
-  }
+  const scaleOut = opts.scaleOut
+    ? await measureScaleOut({
+        ws,
+        opts,
+        root,
+        cleanup,
+        gatewayA,
+        clientA,
+        journey: set.flagSearch,
+        route: (c) => {
+          caller = c;
+        },
+        settleMs,
+        progress,
+      })
+    : undefined;
 
   progress('ledger: waiting for the sequencer, then counting the entries of every journey');
   const ledger = await ledgerEntries(ws.databaseUrl, 30_000);
