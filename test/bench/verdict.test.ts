@@ -36,6 +36,12 @@ t.test('latency: p99 under 50 ms at the fixed rate', async (t) => {
   t.match(latencyCheck('x', summary({}), 200).what, /200 req\/s/);
 });
 
+t.test('a server answering well below the rate asked: the note says the requests queued', async (t) => {
+  const slow = latencyCheck('flag search', summary({ rps: 120, p99: 900 }), 200);
+  t.match(slow, { verdict: 'MISS', note: /answered 120 of the 200 req\/s asked: requests queued/ });
+  t.notOk('note' in latencyCheck('x', summary({ rps: 195, p99: 20 }), 200), 'within 5 % of the rate');
+});
+
 t.test('failed requests turn a passing figure into a MISS, and say so', async (t) => {
   const c = latencyCheck('request create', summary({ p99: 10, errors: 3 }), 200);
   t.equal(c.verdict, 'MISS');
