@@ -131,64 +131,65 @@ export async function appendRecord(
   const entryIds = bodies.map(() => randomUUID());
   const eventIds = events.map(() => randomUUID());
   try {
-    if (bodies.length === 1) {
-      await tx.query('INSERT INTO ledger_queue (entry_id, body) VALUES ($1, $2::jsonb)', [
-        entryIds[0],
-        JSON.stringify(bodies[0]),
-      ]);
-    } else if (bodies.length > 1) {
-      await tx.query(
-        `INSERT INTO ledger_queue (entry_id, body)
-         SELECT x.entry_id, x.body FROM jsonb_to_recordset($1::jsonb) AS x(entry_id uuid, body jsonb)`,
-        [JSON.stringify(bodies.map((body, i) => ({ entry_id: entryIds[i], body })))],
-      );
-    }
-    if (events.length > 0) {
-      await tx.query(
-        `INSERT INTO outbox (agency_id, event_id, type, data)
-         SELECT x.agency_id, x.event_id, x.type, x.data
-           FROM jsonb_to_recordset($1::jsonb) AS x(agency_id text, event_id uuid, type text, data jsonb)`,
-        [
-          JSON.stringify(
-            events.map((ev, i) => ({
-              agency_id: ev.agency,
-              event_id: eventIds[i],
-              type: ev.type,
-              data: ev.data,
-            })),
-          ),
-        ],
-      );
-      await insertInboxItems(
-        tx,
-        events.map((ev, i) => ({ ...ev.inbox, id: eventIds[i] as string, agency: ev.agency, type: ev.type })),
-      );
-    }
+    await insertAll(
+      tx,
+      bodies.map((body, i) => ({ entry_id: entryIds[i], body })),
+      events.map((ev, i) => ({ agency_id: ev.agency, event_id: eventIds[i], type: ev.type, data: ev.data })),
+      events.map((ev, i) => ({ ...ev.inbox, id: eventIds[i] as string, agency: ev.agency, type: ev.type })),
+    );
   } catch (err) {
     throw new LedgerWriteError(err);
   }
   return { entryIds, eventIds };
 }
 
-async function insertInboxItems(tx: Queryable, items: Array<InboxItemInput & { id: string }>): Promise<void> {
-  await tx.query(
-    `INSERT INTO inbox_items (id, agency_id, kind, ref, type, due_by)
-     SELECT x.id, x.agency_id, x.kind, x.ref, x.type, x.due_by
-       FROM jsonb_to_recordset($1::jsonb)
-         AS x(id uuid, agency_id text, kind text, ref text, type text, due_by timestamptz)`,
-    [
-      JSON.stringify(
-        items.map((it) => ({
-          id: it.id,
-          agency_id: it.agency,
-          kind: it.kind,
-          ref: it.ref,
-          type: it.type,
-          due_by: it.dueBy ?? null,
-        })),
-      ),
-    ],
+const QUEUE_ROWS = `SELECT x.entry_id, x.body FROM jsonb_to_recordset($1::jsonb) AS x(entry_id uuid, body jsonb)`;
+const OUTBOX_ROWS = `SELECT x.agency_id, x.event_id, x.type, x.data
+  FROM jsonb_to_recordset($2::jsonb) AS x(agency_id text, event_id uuid, type text, data jsonb)`;
+const INBOX_ROWS = (param: string) => `SELECT x.id, x.agency_id, x.kind, x.ref, x.type, x.due_by
+  FROM jsonb_to_recordset(${param}::jsonb)
+    AS x(id uuid, agency_id text, kind text, ref text, type text, due_by timestamptz)`;
+
+const inboxRows = (items: Array<InboxItemInput & { id: string }>) =>
+  JSON.stringify(
+    items.map((it) => ({
+      id: it.id,
+      agency_id: it.agency,
+      kind: it.kind,
+      ref: it.ref,
+      type: it.type,
+      due_by: it.dueBy ?? null,
+    })),
   );
+
+/**
+ * The entries, their events and the events' inbox items in one statement: one round trip to the
+ * database for the whole record, which a request pays for on its way to the answer.
+ */
+async function insertAll(
+  tx: Queryable,
+  queued: Array<{ entry_id: string | undefined; body: QueuedBody }>,
+  outbox: Array<{
+    agency_id: string;
+    event_id: string | undefined;
+    type: string;
+    data: Record<string, unknown>;
+  }>,
+  inbox: Array<InboxItemInput & { id: string }>,
+): Promise<void> {
+  if (queued.length === 0 && outbox.length === 0) return;
+  await tx.query(
+    `WITH queued AS (INSERT INTO ledger_queue (entry_id, body) ${QUEUE_ROWS}),
+          events AS (INSERT INTO outbox (agency_id, event_id, type, data) ${OUTBOX_ROWS})
+     INSERT INTO inbox_items (id, agency_id, kind, ref, type, due_by) ${INBOX_ROWS('$3')}`,
+    [JSON.stringify(queued), JSON.stringify(outbox), inboxRows(inbox)],
+  );
+}
+
+async function insertInboxItems(tx: Queryable, items: Array<InboxItemInput & { id: string }>): Promise<void> {
+  await tx.query(`INSERT INTO inbox_items (id, agency_id, kind, ref, type, due_by) ${INBOX_ROWS('$1')}`, [
+    inboxRows(items),
+  ]);
 }
 
 /** Puts an item that is no event in an agency's inbox, in the caller's transaction; returns its id. */
