@@ -76,6 +76,11 @@ export function registerBodyGuards(app: FastifyInstance, floor: BodyRateFloor): 
     if (request.raw.complete) return payload;
     const guarded = new RateFloorStream(floor);
     payload.on('error', (err) => guarded.destroy(err));
+    // Fastify listens to the body only while it reads it. An answer given without reading it (a GET
+    // with a body, a 415, a 413 on the declared length) leaves this stream behind: its failure must
+    // not be an error no one handles (which ends the process), and it ends with the request.
+    guarded.on('error', () => {});
+    request.raw.once('close', () => guarded.destroy());
     return payload.pipe(guarded);
   });
   app.addHook('onSend', async (request, reply) => {
