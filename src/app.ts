@@ -79,6 +79,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             // The wall checks the certificate per request (revocation, suspension); /health/* needs none.
             rejectUnauthorized: false,
             handshakeTimeout: limits.handshakeTimeoutMs,
+            // Refused as problem details by registerProblemHandling instead.
+            requireHostHeader: false,
             headersTimeout: limits.headersTimeoutMs,
             requestTimeout: limits.requestTimeoutMs,
             // How often Node looks for requests past their timeouts (its default is every 30 s).
