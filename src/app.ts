@@ -91,6 +91,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.server.maxConnections = limits.maxConnections;
+  // Node answers an Expect other than 100-continue with a bare 417 of its own; RFC 9110 section 10.1.1
+  // lets a server ignore it instead, so the request gets its usual answer (problem details on error).
+  app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
   registerSecurityHeaders(app);
   registerProblemHandling(app);
   if (deps.metrics) registerHttpMetrics(app, deps.metrics);

@@ -349,3 +349,24 @@ t.test(
     t.match(old, /^HTTP\/1\.1 200 /, 'HTTP/1.0 needs no Host');
   },
 );
+
+t.test(
+  'an Expect the gateway does not know is ignored, not a bare 417 (RFC 9110 section 10.1.1)',
+  async (t) => {
+    const served = await rawTls(
+      'GET /health/live HTTP/1.1\r\nHost: x\r\nExpect: the-unexpected\r\nConnection: close\r\n\r\n',
+    );
+    t.match(served, /^HTTP\/1\.1 200 /, 'the request is served');
+    const raw = await rawTls(
+      'GET /no/such/route HTTP/1.1\r\nHost: x\r\nExpect: the-unexpected\r\nConnection: close\r\n\r\n',
+    );
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    t.match(head, /^HTTP\/1\.1 404 /, 'an error is the route’s own');
+    t.match(head, /content-type: application\/problem\+json/i, 'as problem details');
+    t.equal((JSON.parse(body) as { code: string }).code, 'not_found');
+    const posted = await rawTls(
+      'POST /test/any HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+    );
+    t.match(posted, /HTTP\/1\.1 200 /, '100-continue still works');
+  },
+);
