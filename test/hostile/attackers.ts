@@ -168,6 +168,8 @@ export class NormalClient {
   private running = true;
   private loop: Promise<void> | undefined;
   readonly statuses: number[] = [];
+  /** Why a call got no answer at all. */
+  readonly errors: string[] = [];
   readonly latenciesMs: number[] = [];
 
   constructor(
@@ -183,7 +185,10 @@ export class NormalClient {
         const started = performance.now();
         const r = await this.gw
           .request('/v1/agencies', this.gw.credentials(CSC), { headers: auth, agent })
-          .catch(() => ({ status: 0 }));
+          .catch((err: Error) => {
+            this.errors.push(err.message);
+            return { status: 0 };
+          });
         this.latenciesMs.push(performance.now() - started);
         this.statuses.push(r.status);
         await new Promise((resolve) => setTimeout(resolve, this.everyMs));

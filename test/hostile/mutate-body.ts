@@ -232,26 +232,29 @@ export const bodyMutation: fc.Arbitrary<(d: BodyDraft) => BodyDraft> = fc.oneof(
       label: `duplicate key at /${path.join('/')}`,
     };
   }),
-  fc.record({ pick: fc.nat(), n: fc.constantFrom(1_000, 20_000) }).map(({ pick, n }) => (d: BodyDraft) => {
-    const ps = paths(d.value);
-    const path = ps[pick % ps.length] ?? [];
-    // The copies carry no planted data and no raw fragment: a handful of values per request, not thousands.
-    const item = JSON.parse(
-      JSON.stringify(getAt(d.value, path) ?? 1).replace(
+  fc
+    .record({ pick: fc.nat(), many: fc.constantFrom(1_000, 20_000) })
+    .map(({ pick, many }) => (d: BodyDraft) => {
+      const ps = paths(d.value);
+      const path = ps[pick % ps.length] ?? [];
+      // The copies carry no planted data and no raw fragment: a handful of values per request, not thousands.
+      const text = JSON.stringify(getAt(d.value, path) ?? 1).replace(
         /\uE000[NGFDPT]\uE001|[\uE002\uE004]\d+[\uE003\uE005]/g,
         'x',
-      ),
-    );
-    return {
-      ...d,
-      value: setAt(
-        d.value,
-        path,
-        Array.from({ length: n }, () => structuredClone(item)),
-      ),
-      label: `array of ${n} at /${path.join('/')}`,
-    };
-  }),
+      );
+      const item = JSON.parse(text);
+      // At most about twice the body limit in all: large enough to be refused, small enough to build.
+      const n = Math.max(2, Math.min(many, Math.floor(600_000 / text.length)));
+      return {
+        ...d,
+        value: setAt(
+          d.value,
+          path,
+          Array.from({ length: n }, () => structuredClone(item)),
+        ),
+        label: `array of ${n} at /${path.join('/')}`,
+      };
+    }),
   fc.string({ maxLength: 12 }).map((key) => (d: BodyDraft) => {
     if (!d.value || typeof d.value !== 'object' || Array.isArray(d.value))
       return { ...d, label: 'no object for an extra key' };

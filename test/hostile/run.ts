@@ -171,7 +171,11 @@ export async function hostileRun(t: Test, opts: HostileOptions): Promise<void> {
     normal.statuses.length >= 5,
     `a normal practitioner made ${normal.statuses.length} calls during the run`,
   );
-  t.equal(fine, normal.statuses.length, `each was answered 200 (p99 ${p99.toFixed(0)} ms)`);
+  t.equal(
+    fine,
+    normal.statuses.length,
+    `each was answered 200 (p99 ${p99.toFixed(0)} ms) ${normal.errors.slice(0, 3).join('; ')}`,
+  );
   t.ok(
     idlePeak >= opts.idleConnections * 0.9,
     `${idlePeak} idle TLS connections held open at once (${idleOpened} opened)`,
