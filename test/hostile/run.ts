@@ -90,6 +90,7 @@ export async function hostileRun(t: Test, opts: HostileOptions): Promise<void> {
   const byStatus = new Map<number, number>();
   const byKind = new Map<string, number>();
   const byRoute = new Map<string, number>();
+  const clean = new Map<string, number>();
   let sent = 0;
   const runCase = async (c: Case, run: number): Promise<boolean> => {
     const out = await sender.send(c);
@@ -98,6 +99,15 @@ export async function hostileRun(t: Test, opts: HostileOptions): Promise<void> {
     byStatus.set(verdict.status, (byStatus.get(verdict.status) ?? 0) + 1);
     byRoute.set(`${c.op.method} ${c.op.path}`, (byRoute.get(`${c.op.method} ${c.op.path}`) ?? 0) + 1);
     for (const l of c.labels) byKind.set(kindOf(l), (byKind.get(kindOf(l)) ?? 0) + 1);
+    if (c.labels.length === 1 && c.caller.kind === 'agency' && out.outcome.ok) {
+      // An unmutated request by an authenticated caller: how far into the handlers the valid-looking ones get.
+      const problem = JSON.parse(out.outcome.response.body || '{}') as {
+        code?: string;
+        errors?: Array<{ path: string }>;
+      };
+      const key = `${c.op.method} ${c.op.path} ${verdict.status}${problem.code ? ` ${problem.code}` : ''}${problem.errors?.[0] ? ` ${problem.errors[0].path}` : ''}`;
+      clean.set(key, (clean.get(key) ?? 0) + 1);
+    }
     if (verdict.failures.length === 0) return true;
     failures.push({ run, labels: c.labels, failures: verdict.failures, head: out.head });
     return false;
@@ -153,6 +163,7 @@ export async function hostileRun(t: Test, opts: HostileOptions): Promise<void> {
   );
   t.comment(`by status: ${JSON.stringify(Object.fromEntries([...byStatus].sort((a, b) => a[0] - b[0])))}`);
   t.comment(`by route: ${JSON.stringify(Object.fromEntries(byRoute))}`);
+  t.comment(`unmutated, authenticated: ${JSON.stringify(Object.fromEntries([...clean].sort()))}`);
   t.comment(`by mutation: ${JSON.stringify(Object.fromEntries([...byKind].sort((a, b) => b[1] - a[1])))}`);
   for (const f of failures.slice(0, 15)) {
     t.comment(

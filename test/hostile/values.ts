@@ -43,7 +43,6 @@ const PLANT_BY_FIELD: Record<string, keyof typeof PLACEHOLDER> = {
   // A string `name` (who gave consent, a practitioner); a subject's `name` is an object and holds these.
   name: 'family',
   dateOfBirth: 'dob',
-  expectedDeliveryDate: 'dob',
   postcode: 'postcode',
   summary: 'text',
   justification: 'text',
@@ -68,12 +67,16 @@ const dates = fc.date({
   noInvalidDate: true,
 });
 
+const nearToday = fc.integer({ min: -150, max: 150 }).map((days) => new Date(Date.now() + days * 86_400_000));
+
 function stringOf(schema: JsonSchema, targets: Targets, field: string | undefined): fc.Arbitrary<string> {
   const plant = field ? PLANT_BY_FIELD[field] : undefined;
   const max = schema.maxLength ?? MAX_TEXT;
   const min = schema.minLength ?? 0;
   let base: fc.Arbitrary<string>;
   if (field && AGENCY_FIELDS.has(field)) base = fc.constantFrom(...targets.agencies);
+  // The gateway takes one within a year of today: a random date would make most subjects invalid.
+  else if (field === 'expectedDeliveryDate') base = nearToday.map(day);
   else if (schema.format === 'date') base = dates.map(day);
   else if (schema.format === 'date-time') base = dates.map((d) => d.toISOString());
   else if (schema.format === 'uuid') base = fc.oneof(fc.constantFrom(...targets.ids), fc.uuid());
