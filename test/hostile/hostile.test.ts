@@ -16,5 +16,6 @@ t.test(full ? 'hostile inputs: the full set' : 'hostile inputs: the quick subset
     idleConnections: 300,
     slowLanes: 4,
     heapGrowthMb: full ? 40 : 30,
+    rssGrowthMb: 150,
   }),
 );

@@ -72,6 +72,11 @@ export const PATH_REWRITES: ReadonlyArray<[string, (p: string) => string]> = [
   ['absolute form', (p) => `https://localhost${p}`],
   ['absolute form, another host', (p) => `https://evil.example${p}`],
   ['backslash', (p) => p.replaceAll('/', '\\')],
+  ['asterisk form', () => '*'],
+  ['a 20 KB target', (p) => `${p}?${'a'.repeat(20_000)}`],
+  ['a tab in the target', (p) => p.replace('/v1/', '/v1/\t')],
+  ['a space in the target', (p) => p.replace('/v1/', '/v1/ x')],
+  ['a NUL in the target', (p) => p.replace('/v1/', '/v1/\u0000')],
   ['no leading slash', (p) => p.slice(1)],
 ];
 
@@ -87,6 +92,8 @@ export const METHODS: readonly string[] = [
   'PROPFIND',
   'SEARCH',
   'FOO',
+  'PRI',
+  'CONNECTX',
   'get',
   'G\u00C9T',
 ];
