@@ -144,7 +144,12 @@ export async function hostileRun(t: Test, opts: HostileOptions): Promise<void> {
           throw new Error(`hostile request failed: ${f?.failures.join('; ')} [${f?.labels.join(' | ')}]`);
         }
       }),
-      { seed, numRuns, ...(path ? { path } : {}), endOnFailure: process.env.HOSTILE_SHRINK !== '1' },
+      {
+        seed,
+        numRuns: path ? 1 : numRuns,
+        ...(path ? { path } : {}),
+        endOnFailure: process.env.HOSTILE_SHRINK !== '1',
+      },
     );
   } catch (err) {
     error = err;
