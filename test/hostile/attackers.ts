@@ -1,7 +1,7 @@
 import tls from 'node:tls';
 import type { TestGateway } from '../helpers/gateway.js';
 import type { ClientCredentials } from '../helpers/https.js';
-import { CSC } from '../helpers/ids.js';
+import { CSC, POLICE } from '../helpers/ids.js';
 
 /**
  * What runs beside the fuzzer for as long as it runs: a few hundred idle TLS connections, clients that
@@ -163,7 +163,10 @@ export class SlowClients {
   }
 }
 
-/** A practitioner going about their work: one request every `everyMs`, on a kept-alive connection. */
+/**
+ * Practitioners going about their work, one call every `everyMs` on kept-alive connections, in turn: a
+ * social worker reading the directory, and a police officer's flag search (a ledgered journey).
+ */
 export class NormalClient {
   private running = true;
   private loop: Promise<void> | undefined;
@@ -178,13 +181,33 @@ export class NormalClient {
   ) {}
 
   start(): void {
-    const agent = this.gw.keepAliveAgent(CSC);
-    const auth = { authorization: `Bearer ${this.gw.token(CSC, 'social_worker', 'normal-practitioner')}` };
+    const { gw } = this;
+    const calls = [
+      {
+        path: '/v1/agencies',
+        creds: gw.credentials(CSC),
+        agent: gw.keepAliveAgent(CSC),
+        headers: { authorization: `Bearer ${gw.token(CSC, 'social_worker', 'normal-practitioner')}` },
+      },
+      {
+        path: '/v1/flags/search',
+        creds: gw.credentials(POLICE),
+        agent: gw.keepAliveAgent(POLICE),
+        headers: { authorization: `Bearer ${gw.token(POLICE, 'police_officer', 'normal-practitioner')}` },
+        body: { subject: { type: 'child', nhsNumber: '9434765919' }, purpose: 's47_enquiry' },
+      },
+    ];
     this.loop = (async () => {
-      while (this.running) {
+      for (let i = 0; this.running; i++) {
+        const call = calls[i % calls.length] ?? calls[0];
+        if (!call) return;
         const started = performance.now();
-        const r = await this.gw
-          .request('/v1/agencies', this.gw.credentials(CSC), { headers: auth, agent })
+        const r = await gw
+          .request(call.path, call.creds, {
+            headers: call.headers,
+            agent: call.agent,
+            ...(call.body ? { body: call.body } : {}),
+          })
           .catch((err: Error) => {
             this.errors.push(err.message);
             return { status: 0 };

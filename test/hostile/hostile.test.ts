@@ -16,6 +16,7 @@ t.test(full ? 'hostile inputs: the full set' : 'hostile inputs: the quick subset
     idleConnections: 300,
     slowLanes: 4,
     heapGrowthMb: full ? 40 : 30,
-    rssGrowthMb: 150,
+    // RSS keeps what the allocator has not returned yet: seen from -20 to +120 MB over a full run.
+    rssGrowthMb: 200,
   }),
 );

@@ -40,6 +40,8 @@ const gc = runInNewContext('gc') as (opts?: { type: 'major' }) => void;
 
 export interface Memory {
   heapUsedMb: number;
+  /** Memory outside the JS heap that JS objects hold (Buffers, TLS): where a leak of bodies would show. */
+  externalMb: number;
   rssMb: number;
 }
 
@@ -50,7 +52,7 @@ export async function settledMemory(): Promise<Memory> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const m = process.memoryUsage();
-  return { heapUsedMb: m.heapUsed / 2 ** 20, rssMb: m.rss / 2 ** 20 };
+  return { heapUsedMb: m.heapUsed / 2 ** 20, externalMb: m.external / 2 ** 20, rssMb: m.rss / 2 ** 20 };
 }
 
 export interface SeriesCount {

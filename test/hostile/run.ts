@@ -189,7 +189,7 @@ export async function hostileRun(t: Test, opts: HostileOptions): Promise<void> {
   const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
   t.ok(
     normal.statuses.length >= 5,
-    `a normal practitioner made ${normal.statuses.length} calls during the run`,
+    `normal practitioners made ${normal.statuses.length} calls during the run (directory reads and flag searches)`,
   );
   t.equal(
     fine,
@@ -226,9 +226,15 @@ export async function hostileRun(t: Test, opts: HostileOptions): Promise<void> {
   const growth = after.heapUsedMb - before.heapUsedMb;
   t.comment(
     `memory after full collections: heap ${before.heapUsedMb.toFixed(1)} → ${after.heapUsedMb.toFixed(1)} MB, ` +
+      `external ${before.externalMb.toFixed(1)} → ${after.externalMb.toFixed(1)} MB, ` +
       `RSS ${before.rssMb.toFixed(0)} → ${after.rssMb.toFixed(0)} MB`,
   );
   t.ok(growth < opts.heapGrowthMb, `the heap grew ${growth.toFixed(1)} MB (bound ${opts.heapGrowthMb} MB)`);
+  const externalGrowth = after.externalMb - before.externalMb;
+  t.ok(
+    externalGrowth < opts.heapGrowthMb,
+    `external memory grew ${externalGrowth.toFixed(1)} MB (bound ${opts.heapGrowthMb} MB)`,
+  );
   const rssGrowth = after.rssMb - before.rssMb;
   t.ok(rssGrowth < opts.rssGrowthMb, `RSS grew ${rssGrowth.toFixed(0)} MB (bound ${opts.rssGrowthMb} MB)`);
 
