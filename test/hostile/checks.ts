@@ -66,9 +66,17 @@ function checkProblem(r: WireResponse, isHead: boolean, failures: string[]): voi
   if (r.status === 429 && !r.headers['retry-after']) failures.push('429 without Retry-After');
 }
 
-export function checkResponse(c: Case, outcome: WireOutcome, planted: readonly string[]): Verdict {
+export function checkResponse(
+  c: Case,
+  outcome: WireOutcome,
+  planted: readonly string[],
+  parties: ReadonlyMap<string, readonly string[]>,
+): Verdict {
   const failures: string[] = [];
   if (!outcome.ok) {
+    // A request with the method PRI (how an HTTP/2 connection preface begins) is closed unanswered by
+    // Node on purpose: an HTTP/2 client cannot read an HTTP/1.1 answer.
+    if (c.method === 'PRI' && outcome.reason === 'closed without a response') return { failures, status: 0 };
     failures.push(`no response: ${outcome.reason}`);
     return { failures, status: 0 };
   }
@@ -107,6 +115,14 @@ export function checkResponse(c: Case, outcome: WireOutcome, planted: readonly s
     c.op.path.startsWith('/v1/')
   ) {
     failures.push(`a ${c.caller.kind} caller was served ${r.status}`);
+  }
+  if (r.status >= 200 && r.status < 300 && c.caller.kind === 'agency') {
+    // A hostile but authenticated agency naming another agency's record: it must neither see nor change it.
+    for (const [id, agencies] of parties) {
+      if (c.target.includes(id) && !agencies.includes(c.caller.agency)) {
+        failures.push(`${c.caller.agency} was served ${r.status} on a record of ${agencies.join(' and ')}`);
+      }
+    }
   }
   return { failures, status: r.status };
 }

@@ -9,12 +9,26 @@ import { CSC, GP, POLICE, validNhsNumberFrom } from '../helpers/ids.js';
  */
 const nhs = (n: number) => validNhsNumberFrom(975_500_000 + n * 10);
 
-export async function createFixtures(gw: TestGateway): Promise<string[]> {
+export interface Fixtures {
+  ids: string[];
+  /**
+   * The agencies that may see or act on each record: the parties to a request or a concern, a flag's
+   * publisher, an inbox item's agency. A consent, on which other agencies may be named, is left out.
+   */
+  parties: Map<string, readonly string[]>;
+}
+
+type Created = { status: number; text: string; json?: { id?: string } };
+
+export async function createFixtures(gw: TestGateway): Promise<Fixtures> {
   const ids: string[] = [];
-  const keep = (what: string, r: { status: number; text: string; json?: { id?: string } }) => {
-    if (r.status >= 300 || typeof r.json?.id !== 'string')
+  const parties = new Map<string, readonly string[]>();
+  const keep = (what: string, r: Created, by?: readonly string[]) => {
+    if (r.status >= 300 || typeof r.json?.id !== 'string') {
       throw new Error(`fixture ${what}: ${r.status} ${r.text}`);
+    }
     ids.push(r.json.id);
+    if (by) parties.set(r.json.id, by);
   };
   keep(
     'request',
@@ -25,6 +39,7 @@ export async function createFixtures(gw: TestGateway): Promise<string[]> {
       categories: ['incidents'],
       justification: 'Strategy discussion held today; s47 enquiry opened.',
     }),
+    [CSC, POLICE],
   );
   keep(
     'concern',
@@ -42,6 +57,7 @@ export async function createFixtures(gw: TestGateway): Promise<string[]> {
       consent: { status: 'not_sought', reason: 'Seeking consent could place the child at risk.' },
       referrerContact: { phone: '01234 567890' },
     }),
+    [GP, CSC],
   );
   keep(
     'flag',
@@ -51,6 +67,7 @@ export async function createFixtures(gw: TestGateway): Promise<string[]> {
       validFrom: '2025-01-01',
       contact: { team: 'MASH front door', phone: '01632 960001' },
     }),
+    [CSC],
   );
   keep(
     'consent',
@@ -65,6 +82,9 @@ export async function createFixtures(gw: TestGateway): Promise<string[]> {
   );
   const inbox = await gw.call(POLICE, 'police_officer', 'GET', '/v1/inbox');
   const item = inbox.json?.items?.[0]?.id;
-  if (typeof item === 'string') ids.push(item);
-  return ids;
+  if (typeof item === 'string') {
+    ids.push(item);
+    parties.set(item, [POLICE]);
+  }
+  return { ids, parties };
 }

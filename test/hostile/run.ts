@@ -78,12 +78,12 @@ export async function hostileRun(t: Test, opts: HostileOptions): Promise<void> {
     redis.disconnect();
   });
 
-  const ids = await createFixtures(gw);
+  const fixtures = await createFixtures(gw);
   const doc = (await gw.request('/docs/openapi.json', { ca: gw.credentials(AGENCIES.csc.id).ca }))
     .json as OpenApiDocument;
   const ops = operationsOf(doc);
   const agencies = Object.values(AGENCIES);
-  const arb = anyCase(ops, { agencies: agencies.map((a) => a.id), ids }, agencies);
+  const arb = anyCase(ops, { agencies: agencies.map((a) => a.id), ids: fixtures.ids }, agencies);
   const planter = new Planter();
   const sender = new Sender(gw, new Callers(gw), planter);
   t.teardown(() => sender.close());
@@ -97,7 +97,7 @@ export async function hostileRun(t: Test, opts: HostileOptions): Promise<void> {
   const runCase = async (c: Case, run: number): Promise<boolean> => {
     const out = await sender.send(c);
     sent++;
-    const verdict = checkResponse(c, out.outcome, out.planted);
+    const verdict = checkResponse(c, out.outcome, out.planted, fixtures.parties);
     byStatus.set(verdict.status, (byStatus.get(verdict.status) ?? 0) + 1);
     byRoute.set(`${c.op.method} ${c.op.path}`, (byRoute.get(`${c.op.method} ${c.op.path}`) ?? 0) + 1);
     for (const l of c.labels) byKind.set(kindOf(l), (byKind.get(kindOf(l)) ?? 0) + 1);
