@@ -263,6 +263,12 @@ t.test('a body the gateway answered without reading never brings the gateway dow
       `GET /v1/agencies HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n${auth}\r\n{`,
       /^HTTP\/1\.1 200 /,
     ],
+    // No credentials at all: /health/* has no identity wall before its body guard.
+    [
+      'a health check with a body',
+      'GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{',
+      /^HTTP\/1\.1 200 /,
+    ],
     [
       'a GET with a chunked body',
       `GET /v1/agencies HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n${auth}\r\n`,
