@@ -79,6 +79,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             // The wall checks the certificate per request (revocation, suspension); /health/* needs none.
             rejectUnauthorized: false,
             handshakeTimeout: limits.handshakeTimeoutMs,
+            // Refused as problem details by registerProblemHandling instead.
+            requireHostHeader: false,
             headersTimeout: limits.headersTimeoutMs,
             requestTimeout: limits.requestTimeoutMs,
             // How often Node looks for requests past their timeouts (its default is every 30 s).
@@ -89,6 +91,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.server.maxConnections = limits.maxConnections;
+  // Node answers an Expect other than 100-continue with a bare 417 of its own; RFC 9110 section 10.1.1
+  // lets a server ignore it instead, so the request gets its usual answer (problem details on error).
+  app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
   registerSecurityHeaders(app);
   registerProblemHandling(app);
   if (deps.metrics) registerHttpMetrics(app, deps.metrics);

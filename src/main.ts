@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
+import { type DestinationStream, pino } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
 import { startOverdueSweep } from './exchange/index.js';
@@ -48,6 +48,8 @@ export interface StartOptions {
   now?: () => Date;
   /** Tests: fault injection and a faster poll for the outbox relay. */
   relay?: { intervalMs?: number; afterEnqueue?: () => Promise<void> };
+  /** Where log lines go instead of standard output: a test reads them to prove what is never logged. */
+  logDestination?: DestinationStream;
 }
 
 /** Starts one gateway process: store, registry, app, listen; everything it opened is closed by close(). */
@@ -58,7 +60,9 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     initCa(config.certsDir);
   }
   const webhookCa = readWebhookCa(config.webhooks.caFile);
-  const logger = pino(loggerOptions(config.logLevel));
+  const logger = opts.logDestination
+    ? pino(loggerOptions(config.logLevel), opts.logDestination)
+    : pino(loggerOptions(config.logLevel));
   // A refused bundle stops start-up (PolicyBundleError lists every error with its file and line).
   const policies = await PolicyStore.open(config.policiesDir, { logger });
   const registry = new RegistryView(config.certsDir);

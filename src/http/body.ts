@@ -71,11 +71,17 @@ class RateFloorStream extends Transform {
  * body) closes the connection, so that a client cannot keep it open by dribbling the rest of a body.
  */
 export function registerBodyGuards(app: FastifyInstance, floor: BodyRateFloor): void {
-  app.addHook('preParsing', async (request, _reply, payload) => {
+  app.addHook('preParsing', async (request, reply, payload) => {
     checkCharset(request.headers['content-type']);
     if (request.raw.complete) return payload;
     const guarded = new RateFloorStream(floor);
     payload.on('error', (err) => guarded.destroy(err));
+    // Fastify listens to the body only while it reads it. An answer given without reading it (a GET
+    // with a body, a 415, a 413 on the declared length) leaves this stream behind: its failure must
+    // not be an error no one handles (which ends the process), and it ends with the answer (by then
+    // Fastify has read the body or given up on it; the request's own 'close' can come first).
+    guarded.on('error', () => {});
+    reply.raw.once('close', () => guarded.destroy());
     return payload.pipe(guarded);
   });
   app.addHook('onSend', async (request, reply) => {

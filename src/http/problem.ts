@@ -165,10 +165,19 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   socket.destroy();
 }
 
-/** Problem details for every error and unknown route, and `x-request-id` on every response. */
+/**
+ * Problem details for every error and unknown route, and `x-request-id` on every response. An HTTP/1.1
+ * request without a Host header is refused here (RFC 9112 section 3.2: 400), not by Node, whose own
+ * answer is a bare 400 without either: the server is made with `requireHostHeader: false`.
+ */
 export function registerProblemHandling(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      throw new AppError('validation_failed', 'An HTTP/1.1 request must carry a Host header.', {
+        errors: [{ path: 'headers:/host', message: 'is required' }],
+      });
+    }
   });
   app.setErrorHandler((error, request, reply) => sendProblem(reply, toAppError(error as Error, request)));
   app.setNotFoundHandler((_request, reply) =>

@@ -197,8 +197,11 @@ export function createLedger(opts: LedgerOptions): Ledger {
     },
     async health() {
       try {
-        const head = await readHead(db);
+        // The checkpoint first: the head only grows, and every entry a checkpoint covers was committed
+        // before it, so a head read after it is never behind it. Read the other way round, a
+        // checkpoint signed between the two reads looked like one beyond the head (a false 503).
         const cp = await latestCheckpoint(db);
+        const head = await readHead(db);
         if (!cp) return { ok: false, treeSize: head?.seq ?? 0, reason: 'no checkpoint' };
         if (cp.treeSize > (head?.seq ?? 0)) {
           return { ok: false, treeSize: head?.seq ?? 0, reason: 'checkpoint beyond the head' };

@@ -322,3 +322,51 @@ t.test('requests the HTTP parser refuses still get problem+json and x-request-id
     t.equal(problem.requestId, rid);
   }
 });
+
+t.test(
+  'HTTP/1.1 without a Host header: 400 as problem details (RFC 9112 section 3.2); HTTP/1.0 is served',
+  async (t) => {
+    for (const [label, bytes] of [
+      ['a GET', 'GET /health/live HTTP/1.1\r\nConnection: close\r\n\r\n'],
+      [
+        'a POST with a body',
+        'POST /test/any HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+      ],
+      ['an unknown route', 'GET /no/such/route HTTP/1.1\r\nConnection: close\r\n\r\n'],
+    ] as const) {
+      const raw = await rawTls(bytes);
+      const [head = '', body = ''] = raw.split('\r\n\r\n');
+      t.match(head, /^HTTP\/1\.1 400 /, `${label}: 400`);
+      t.match(head, /content-type: application\/problem\+json/i, `${label}: problem+json`);
+      t.match(head, /strict-transport-security: /i, `${label}: the security headers`);
+      const rid = /x-request-id: (\S+)/i.exec(head)?.[1];
+      t.match(rid, UUID, `${label}: x-request-id`);
+      const problem = JSON.parse(body) as Record<string, unknown>;
+      t.equal(problem.code, 'validation_failed', label);
+      t.equal(problem.requestId, rid, label);
+    }
+    const old = await rawTls('GET /health/live HTTP/1.0\r\n\r\n');
+    t.match(old, /^HTTP\/1\.1 200 /, 'HTTP/1.0 needs no Host');
+  },
+);
+
+t.test(
+  'an Expect the gateway does not know is ignored, not a bare 417 (RFC 9110 section 10.1.1)',
+  async (t) => {
+    const served = await rawTls(
+      'GET /health/live HTTP/1.1\r\nHost: x\r\nExpect: the-unexpected\r\nConnection: close\r\n\r\n',
+    );
+    t.match(served, /^HTTP\/1\.1 200 /, 'the request is served');
+    const raw = await rawTls(
+      'GET /no/such/route HTTP/1.1\r\nHost: x\r\nExpect: the-unexpected\r\nConnection: close\r\n\r\n',
+    );
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    t.match(head, /^HTTP\/1\.1 404 /, 'an error is the route’s own');
+    t.match(head, /content-type: application\/problem\+json/i, 'as problem details');
+    t.equal((JSON.parse(body) as { code: string }).code, 'not_found');
+    const posted = await rawTls(
+      'POST /test/any HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+    );
+    t.match(posted, /HTTP\/1\.1 200 /, '100-continue still works');
+  },
+);

@@ -250,3 +250,59 @@ t.test('connections beyond SGW_MAX_CONNECTIONS are refused as they arrive', asyn
   }
   t.equal(status, 200, 'once connections close, new ones are served');
 });
+
+t.test('a body the gateway answered without reading never brings the gateway down', async (t) => {
+  const tg = await startGateway({ SGW_BODY_RATE_GRACE_MS: '500' });
+  const creds = tg.credentials(CSC);
+  const auth = `Authorization: Bearer ${tg.token(CSC, 'social_worker')}\r\n`;
+  // Each is answered before its body is read, and the client then sends no more: the body left
+  // behind falls under the rate floor while no one reads it.
+  const cases: Array<[string, string, RegExp]> = [
+    [
+      'a GET with a body',
+      `GET /v1/agencies HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n${auth}\r\n{`,
+      /^HTTP\/1\.1 200 /,
+    ],
+    // No credentials at all: /health/* has no identity wall before its body guard.
+    [
+      'a health check with a body',
+      'GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{',
+      /^HTTP\/1\.1 200 /,
+    ],
+    [
+      'a GET with a chunked body',
+      `GET /v1/agencies HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n${auth}\r\n`,
+      /^HTTP\/1\.1 200 /,
+    ],
+    [
+      'a body not JSON (415)',
+      `POST /v1/requests HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\n${auth}\r\n{`,
+      /^HTTP\/1\.1 415 /,
+    ],
+    [
+      'a body over the limit (413)',
+      `POST /v1/requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 300000\r\n${auth}\r\n{`,
+      /^HTTP\/1\.1 413 /,
+    ],
+  ];
+  const send = (head: string) =>
+    new Promise<string>((resolve) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: portOf(tg), servername: 'localhost', ...creds });
+      let received = '';
+      socket.on('error', () => {});
+      socket.once('secureConnect', () => socket.write(head));
+      socket.on('data', (c: Buffer) => {
+        received += c.toString('latin1');
+      });
+      socket.on('close', () => resolve(received));
+      setTimeout(() => socket.destroy(), 2500);
+    });
+  const answers = await Promise.all(cases.map(([, head]) => send(head)));
+  cases.forEach(([what, , expected], i) => {
+    t.match(answers[i], expected, what);
+  });
+  // Past the grace period and several rate judgements: the gateway is still up and serving.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const r = await tg.call(CSC, 'social_worker', 'GET', '/v1/agencies');
+  t.equal(r.status, 200, 'still serving');
+});

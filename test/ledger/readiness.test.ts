@@ -50,3 +50,37 @@ t.test('the queue is part of the record: no update, no truncate, no delete befor
   const [row] = await db.query<{ body: { action: string } }>('SELECT body FROM ledger_queue');
   t.same(row?.body, { action: 'x' }, 'the queued entry is as written');
 });
+
+t.test('readiness stays up while entries are sequenced and checkpointed under it', async (t) => {
+  // Readiness reads the head and the latest checkpoint; a checkpoint signed between the two reads must
+  // not look like a checkpoint beyond the head (a false 503 that takes a busy gateway out of service).
+  const gw = await startTestGateway(t);
+  const anonymous = { ca: gw.credentials('csc-north').ca };
+  let writing = true;
+  const writes = (async () => {
+    for (let i = 0; i < 60; i++) {
+      await Promise.all(
+        Array.from({ length: 4 }, () =>
+          gw.call('police-county', 'police_officer', 'POST', '/v1/flags/search', {
+            subject: { type: 'child', nhsNumber: '9434765919' },
+            purpose: 's47_enquiry',
+          }),
+        ),
+      );
+      await gw.gateway.ledger.flush();
+    }
+    writing = false;
+  })();
+  const answers = new Map<string, number>();
+  while (writing) {
+    const r = await httpsRequest(`${gw.url}/health/ready`, anonymous);
+    const key = `${r.status} ${r.json?.checks?.ledger}`;
+    answers.set(key, (answers.get(key) ?? 0) + 1);
+  }
+  await writes;
+  t.same(
+    [...answers.keys()],
+    ['200 up'],
+    `every probe was ready: ${JSON.stringify(Object.fromEntries(answers))}`,
+  );
+});
