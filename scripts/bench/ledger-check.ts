@@ -58,3 +58,26 @@ export async function ledgerEntries(
     await db.close();
   }
 }
+
+/**
+ * Waits (up to `waitMs`) until the gateway's background work has caught up: the ledger queue chained and
+ * the outbox relayed. A saturation run leaves thousands of both behind; measured on top of that catch-up,
+ * the fixed-rate run's tail would be the previous run's, not its own. Returns whether it caught up.
+ */
+export async function waitForBackgroundWork(databaseUrl: string, waitMs: number): Promise<boolean> {
+  const db = openPostgres(databaseUrl, { max: 1 });
+  try {
+    const end = Date.now() + waitMs;
+    for (;;) {
+      const [row] = await db.query<{ n: number }>(
+        `SELECT (SELECT count(*) FROM ledger_queue)::int
+              + (SELECT count(*) FROM outbox WHERE relayed_at IS NULL)::int AS n`,
+      );
+      if (row?.n === 0) return true;
+      if (Date.now() >= end) return false;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await db.close();
+  }
+}

@@ -16,7 +16,7 @@ import { type Caller, GatewayClient } from './client.js';
 import { idleCpuShare } from './cpu.js';
 import { sizes, startGatewayProcess } from './gateway.js';
 import { type Journey, journeys } from './journeys.js';
-import { ledgerChecks, ledgerEntries } from './ledger-check.js';
+import { ledgerChecks, ledgerEntries, waitForBackgroundWork } from './ledger-check.js';
 import { closedLoopWithCpu, openLoopWithCpu } from './load.js';
 import { describeMachine, loadAverage } from './machine.js';
 import { freePort } from './processes.js';
@@ -80,9 +80,12 @@ async function run(
   const measure = async (journey: Journey, beforeOpen?: () => Promise<void>) => {
     progress(`${journey.name}`);
     const closed = await closedLoopWithCpu(journey.op, opts, pidsA);
+    await waitForBackgroundWork(ws.databaseUrl, 30_000);
     await pause(settleMs);
     await beforeOpen?.();
+    await waitForBackgroundWork(ws.databaseUrl, 30_000);
     const open = await openLoopWithCpu(journey.op, { rate: opts.rate, seconds: opts.openSeconds }, pidsA);
+    await waitForBackgroundWork(ws.databaseUrl, 30_000);
     await pause(settleMs);
     measured.push({
       key: journey.key,
