@@ -7,7 +7,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
  * commitment reveals nothing, not even for a short or guessable text.
  *
  *   commitment = hex SHA-256( salt ‖ UTF-8(text) ), salt = 32 random bytes, stored as 64 hex characters
- *   node -e 'const c=require("crypto");console.log(c.createHash("sha256").update(Buffer.from(SALT,"hex")).update(TEXT,"utf8").digest("hex"))'
+ *
+ * docs/ledger.md "Free text" shows how to check one by hand with nothing but Node.
  */
 export interface Committed {
   text: string;
