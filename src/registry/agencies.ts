@@ -207,14 +207,16 @@ export function renewClientCertificate(
  */
 export function revokeAgencyCertificates(certsDir: string, id: string, serial?: string): string[] {
   const revoked: string[] = [];
-  const wanted = serial?.toLowerCase().replace(/^0+/, '');
+  // Serials are hex: written with or without leading zeros, in either case, they name one certificate.
+  const normal = (s: string) => s.toLowerCase().replace(/^0+/, '');
+  const wanted = serial === undefined ? undefined : normal(serial);
   updateAgency(certsDir, id, (a) => {
     const now = new Date().toISOString();
-    if (wanted !== undefined && !a.certificates.some((c) => c.serial.replace(/^0+/, '') === wanted)) {
+    if (wanted !== undefined && !a.certificates.some((c) => normal(c.serial) === wanted)) {
       throw new RegistryInputError(`agency ${id} has no certificate ${serial}`);
     }
     for (const c of a.certificates) {
-      if (!c.revokedAt && (wanted === undefined || c.serial.replace(/^0+/, '') === wanted)) {
+      if (!c.revokedAt && (wanted === undefined || normal(c.serial) === wanted)) {
         c.revokedAt = now;
         revoked.push(c.serial);
       }
