@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { until } from '../helpers/redis.js';
 import type { Op, OpKind } from './load.js';
@@ -110,31 +111,31 @@ async function eventsMissing(
   return { missing, total: rows.length };
 }
 
-/** `sgw audit verify` as an operator runs it, on the database directly. */
-function auditVerify(env: Record<string, string>): Promise<Findings['verify']> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli', 'main.js'), 'audit', 'verify'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('exit', (code) => {
-      try {
-        const r = JSON.parse(out) as { ok: boolean; entries: number; reason?: string };
-        resolve({ ok: code === 0 && r.ok, entries: r.entries, ...(r.reason ? { reason: r.reason } : {}) });
-      } catch {
-        resolve({ ok: false, reason: `exit ${code}: ${err.trim()}` });
-      }
-    });
-  });
+const execNode = promisify(execFile);
+
+/** `sgw audit verify` as an operator runs it, on the database directly (exit 1 still prints its report). */
+async function auditVerify(env: Record<string, string>): Promise<Findings['verify']> {
+  const args = [path.join(ROOT, 'dist', 'cli', 'main.js'), 'audit', 'verify'];
+  const options = { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'silent' } };
+  let stdout: string;
+  let failure: string | undefined;
+  try {
+    ({ stdout } = await execNode(process.execPath, args, options));
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; code?: number };
+    stdout = e.stdout ?? '';
+    failure = `exit ${e.code}: ${(e.stderr ?? '').trim()}`;
+  }
+  try {
+    const r = JSON.parse(stdout) as { ok: boolean; entries: number; reason?: string };
+    return {
+      ok: failure === undefined && r.ok,
+      entries: r.entries,
+      ...(r.reason ? { reason: r.reason } : {}),
+    };
+  } catch {
+    return { ok: false, reason: failure ?? 'no report on standard output' };
+  }
 }
 
 export interface CheckOptions {
