@@ -115,7 +115,7 @@ export function startNotifications(opts: NotificationsOptions): Notifications {
       const quietly = (what: string) => (err: unknown) => logger.warn({ err }, `closing the ${what} failed`);
       await relay.stop().catch(quietly('outbox relay'));
       await reconciler.stop().catch(quietly('outbox reconciler'));
-      await worker.close().catch(quietly('webhook worker'));
+      await worker.close(opts.redisUp()).catch(quietly('webhook worker'));
       await queue.close().catch(quietly('webhook queue'));
     },
   };

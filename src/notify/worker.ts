@@ -90,7 +90,12 @@ export interface WebhookWorkerOptions {
 }
 
 export interface WebhookWorker {
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs. With Redis up it waits for the deliveries in flight; with Redis away (`redisUp`
+   * false) it does not: BullMQ's wait for them would never end while its connection is reconnecting
+   * (taskforcesh/bullmq#4656), and a delivery cut short is only retried, by this or another gateway.
+   */
+  close(redisUp: boolean): Promise<void>;
 }
 
 /**
@@ -163,8 +168,8 @@ export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   // Without a listener an 'error' event would end the process; a Redis outage is reported by readiness.
   worker.on('error', () => {});
   return {
-    async close() {
-      await worker.close();
+    async close(redisUp) {
+      await worker.close(!redisUp);
     },
   };
 }
