@@ -12,6 +12,7 @@ import {
 } from '../../ledger/index.js';
 import { FLAG_PUBLISHERS, type FlagType, type PolicySource } from '../../policy/index.js';
 import type { Db } from '../../store/index.js';
+import { unique } from '../unique.js';
 import { identityHashes, subjectKeyOf } from './match.js';
 import type { PublishBodyT, SearchBodyT, SearchReplyT, SubjectAnswerT } from './schemas.js';
 import { type Disclosure, disclose } from './search.js';
@@ -52,8 +53,6 @@ export const MAX_DETAILS_JSON = 16 * 1024;
 
 const invalid = (errors: FieldError[]) =>
   new AppError('validation_failed', 'The request is not valid.', { errors });
-
-const unique = <T>(xs: Iterable<T>) => [...new Set(xs)];
 
 /** The agency kinds that may publish some flag type, and so the route's roles. */
 export const PUBLISHING_KINDS: readonly AgencyKind[] = unique(

@@ -13,8 +13,6 @@ import type { Queryable } from '../../store/index.js';
 import type { RefusalT } from './schemas.js';
 import type { ConsentClaim } from './store.js';
 
-export const unique = (xs: Iterable<string>): string[] => [...new Set(xs)];
-
 export interface DecisionQuery {
   requesterAgency: string;
   requesterKind: string;

@@ -6,8 +6,9 @@ import { commitText, type Ledger, type LedgerEntryInput, recordedTransaction } f
 import { type PolicySource, validateCategoryPayload } from '../../policy/index.js';
 import type { RegistryView } from '../../registry/index.js';
 import type { Db, Queryable } from '../../store/index.js';
+import { unique } from '../unique.js';
 import { createRequest } from './create.js';
-import { consentRecordsOf, decideNow, overallConsent, releaseOf, unique } from './decision.js';
+import { consentRecordsOf, decideNow, overallConsent, releaseOf } from './decision.js';
 import type { CreateRequestBodyT, DeclineBodyT, RequestViewT, RespondBodyT } from './schemas.js';
 import { type FieldMap, findRequest, type InfoRequest, recordDecline, recordResponse } from './store.js';
 import { viewOf } from './view.js';
