@@ -1,38 +1,23 @@
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { verifyLedger } from '../../src/ledger/index.js';
 import { GATEWAY_ID, ledgerFixture } from './fixtures/ledger.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function runWorker(url: string, certsDir: string, count: number, tag: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(here, 'fixtures', 'append-worker.ts'),
-        url,
-        certsDir,
-        String(count),
-        '16',
-        tag,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(err))));
-  });
+const execFileAsync = promisify(execFile);
+
+async function runWorker(url: string, certsDir: string, count: number, tag: string): Promise<string[]> {
+  const worker = path.join(here, 'fixtures', 'append-worker.ts');
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--import', 'tsx', worker, url, certsDir, String(count), '16', tag],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as string[];
 }
 
 t.test('two processes append concurrently to one chain: no gaps, forks or duplicates', async (t) => {
