@@ -1,4 +1,5 @@
 import t from 'tap';
+import { parseBenchArgs } from '../../scripts/bench/args.js';
 import type { ClosedResult, WithCpu } from '../../scripts/bench/load.js';
 import { type BenchResult, formatReport } from '../../scripts/bench/report.js';
 import { latencyCheck, rssCheck, throughputCheck } from '../../scripts/bench/verdict.js';
@@ -17,6 +18,9 @@ const closed = (rps: number, over: Partial<ClosedResult> = {}): WithCpu<ClosedRe
   ...over,
 });
 
+/** A full run's options, as the report receives them (without --help). */
+const { help: _help, ...defaults } = parseBenchArgs([]);
+
 function result(): BenchResult {
   const search = closed(600);
   const release = closed(300, { exhausted: true, seconds: 4.2, errors: 2 });
@@ -24,17 +28,7 @@ function result(): BenchResult {
     format: 'sgw-bench/1',
     startedAt: '2026-11-27T10:00:00.000Z',
     finishedAt: '2026-11-27T10:04:00.000Z',
-    options: {
-      quick: false,
-      closedSeconds: 10,
-      openSeconds: 15,
-      warmupSeconds: 2,
-      concurrency: 32,
-      rate: 200,
-      scaleOut: true,
-      outDir: 'bench-results',
-      profileDir: undefined,
-    },
+    options: defaults,
     machine: {
       cpu: 'Test CPU',
       cores: 2,
