@@ -128,3 +128,45 @@ t.test('two gateway processes relaying one outbox deliver each event once', asyn
   );
   t.equal(await unrelayed(first), 0);
 });
+
+t.test(
+  'a gateway that loses Redis alone serves on, and another gateway relays what it committed',
+  async (t) => {
+    const receiver = await receiverForAll(t);
+    const gatewayId = testGatewayId();
+    const alone = await startNotifyGateway(t, {
+      certsDir,
+      gatewayId,
+      env: { REDIS_URL: 'redis://127.0.0.1:1' },
+      start: { relay: { intervalMs: 50 } },
+    });
+    const ready = await alone.request('/health/ready', { ca: alone.credentials(CSC).ca });
+    t.equal(ready.status, 200);
+    t.equal(ready.json.status, 'degraded', 'the gateway without Redis says so');
+
+    const created: string[] = [];
+    for (let i = 0; i < 6; i++) created.push(await ask(alone, 200 + i));
+    const ids = await eventIds(alone);
+    t.equal(ids.length, 6, 'every request served and its event committed without Redis');
+    t.equal(await unrelayed(alone), 6, 'they wait in the outbox');
+
+    const other = await startNotifyGateway(t, {
+      certsDir,
+      gatewayId,
+      wipe: false,
+      env: { DATABASE_URL: alone.config.databaseUrl ?? '' },
+      start: { relay: { intervalMs: 50 } },
+    });
+    t.ok(
+      await receiver.waitFor((ds) => ids.every((id) => ds.some((d) => d.headers['sgw-event-id'] === id))),
+      'the other gateway delivered every event',
+    );
+    await other.gateway.notifications.drain();
+    t.equal(await unrelayed(alone), 0, 'every row marked relayed');
+    t.same(
+      ids.map((id) => receiver.of(id).length),
+      ids.map(() => 1),
+      'each delivered once',
+    );
+  },
+);
