@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { Db } from '../store/index.js';
+import { type Db, noteRedisFailure } from '../store/index.js';
 
 export type CheckState = 'up' | 'down';
 export type ReadinessCheck = () => Promise<boolean>;
@@ -75,7 +75,11 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
     async (_request, reply) => {
       const checks: Record<string, CheckState> = {
         database: await probe(async () => (await deps.db.query('SELECT 1 AS ok')).length === 1),
-        redis: await probe(async () => deps.redis.status === 'ready' && (await deps.redis.ping()) === 'PONG'),
+        redis: await probe(
+          async () =>
+            deps.redis.status === 'ready' &&
+            (await deps.redis.ping().catch((err: unknown) => noteRedisFailure(deps.redis, err))) === 'PONG',
+        ),
       };
       if (deps.ledger) checks.ledger = await probe(deps.ledger);
       const down = Object.keys(checks).filter((name) => checks[name] === 'down');

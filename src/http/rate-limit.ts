@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { noteRedisFailure } from '../store/index.js';
 import { AppError } from './errors.js';
 
 export interface RateLimits {
@@ -68,7 +69,10 @@ function fallbackStore(redis: Redis, memory: MemoryWindows, prefix = 'sgw:rl:') 
           const [current, ttl] = res as [number, number];
           cb(null, { current, ttl: ttl > 0 ? ttl : timeWindow });
         })
-        .catch(() => cb(null, memory.incr(prefix + key, timeWindow)));
+        .catch((err: unknown) => {
+          noteRedisFailure(redis, err);
+          cb(null, memory.incr(prefix + key, timeWindow));
+        });
     }
 
     child(): FallbackStore {
