@@ -68,7 +68,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   const registry = new RegistryView(config.certsDir);
   let db: Db;
   try {
-    db = await openStore(config);
+    db = await openStore(config, { queryTimeoutMs: config.databaseQueryTimeoutMs });
   } catch (err) {
     policies.close();
     throw err;

@@ -25,6 +25,7 @@ const EnvSchema = Type.Object({
   SGW_MAX_CONNECTIONS: Type.Integer({ minimum: 1, default: 1000 }),
   SGW_BODY_MIN_BYTES_PER_SECOND: Type.Integer({ minimum: 1, default: 1024 }),
   SGW_BODY_RATE_GRACE_MS: Type.Integer({ minimum: 0, default: 5000 }),
+  SGW_DB_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000 }),
   SGW_AUDIT_READ_WAIT_MS: Type.Integer({ minimum: 0, maximum: 30_000, default: 2000 }),
   SGW_DEFAULT_RESPOND_WORKING_DAYS: Type.Integer({ minimum: 1, maximum: 60, default: 5 }),
   // 12 tries, 1 minute doubling: the waits alone add up to 2047 minutes (over 34 h) before a dead letter.
@@ -68,6 +69,8 @@ export interface Config {
    * it, the read answers with what it has and says what is pending (our addition; docs/ledger.md).
    */
   auditReadWaitMs: number;
+  /** Each PostgreSQL query of the running gateway fails (503) when unanswered after this (SGW_DB_QUERY_TIMEOUT_MS). */
+  databaseQueryTimeoutMs: number;
   /** Connection limits and timeouts (our addition; see docs/http.md). */
   http: HttpLimits;
   /**
@@ -154,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       authFailures: parsed.SGW_AUTH_FAILURES_PER_MINUTE,
     },
     auditReadWaitMs: parsed.SGW_AUDIT_READ_WAIT_MS,
+    databaseQueryTimeoutMs: parsed.SGW_DB_QUERY_TIMEOUT_MS,
     http: {
       requestTimeoutMs: parsed.SGW_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: parsed.SGW_HEADERS_TIMEOUT_MS,

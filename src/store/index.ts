@@ -10,8 +10,25 @@ export { migrate } from './migrate.js';
 export { EmbeddedDatabaseBusyError } from './pglite.js';
 export { noteRedisFailure, openRedis, REDIS_COMMAND_TIMEOUT_MS, redisSettled } from './redis.js';
 
-/** PostgreSQL when DATABASE_URL is set, the embedded PGlite otherwise; migrated before it is returned. */
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Db> {
+/**
+ * PostgreSQL when DATABASE_URL is set, the embedded PGlite otherwise; migrated before it is returned.
+ * `queryTimeoutMs` bounds each query of the returned PostgreSQL store (the gateway's, so that a silent
+ * server cannot hold requests for ever); the migrations run before it, without a bound, on a connection of
+ * their own, since an upgrade may rebuild an index for longer than a request should wait.
+ */
+export async function openStore(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  opts: { queryTimeoutMs?: number } = {},
+): Promise<Db> {
+  if (config.databaseUrl && opts.queryTimeoutMs !== undefined) {
+    const migrating = openPostgres(config.databaseUrl, { max: 1 });
+    try {
+      await migrate(migrating);
+    } finally {
+      await migrating.close().catch(() => {});
+    }
+    return openPostgres(config.databaseUrl, { queryTimeoutMs: opts.queryTimeoutMs });
+  }
   const db = config.databaseUrl ? openPostgres(config.databaseUrl) : await openPglite(config.dataDir);
   try {
     await migrate(db);

@@ -17,7 +17,7 @@ function isConnectionError(err: unknown): boolean {
       code,
     ) ||
     code.startsWith('08') ||
-    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    /Connection terminated|connection timeout|Client has encountered a connection error|Query read timeout/i.test(
       (err as Error).message ?? '',
     )
   );
@@ -27,11 +27,22 @@ function wrap(err: unknown): unknown {
   return isConnectionError(err) ? new StoreUnavailableError(err) : err;
 }
 
-export function openPostgres(connectionString: string, opts: { max?: number } = {}): Db {
+export interface PostgresOptions {
+  max?: number;
+  /**
+   * A query unanswered after this fails as the server being unavailable (503), and the connection that
+   * carried it is dropped (a transaction's ROLLBACK then times out too, or is answered once the server
+   * is back). Unset: no limit (the command line's long exports and migrations).
+   */
+  queryTimeoutMs?: number;
+}
+
+export function openPostgres(connectionString: string, opts: PostgresOptions = {}): Db {
   const pool = new pg.Pool({
     connectionString,
     max: opts.max ?? 10,
     connectionTimeoutMillis: 5000,
+    ...(opts.queryTimeoutMs !== undefined ? { query_timeout: opts.queryTimeoutMs } : {}),
     types,
   });
   // An idle client losing its server must not crash the process; the next query reports it.

@@ -112,6 +112,8 @@ t.test('connection limits and timeouts: defaults and values given', async (t) =>
   t.equal(d.rateLimits.authFailures, 60);
   t.equal(d.auditReadWaitMs, 2000);
   t.equal(loadConfig({ SGW_AUDIT_READ_WAIT_MS: '0' }).auditReadWaitMs, 0);
+  t.equal(d.databaseQueryTimeoutMs, 15_000);
+  t.equal(loadConfig({ SGW_DB_QUERY_TIMEOUT_MS: '2500' }).databaseQueryTimeoutMs, 2500);
   const c = loadConfig({
     SGW_REQUEST_TIMEOUT_MS: '5000',
     SGW_HEADERS_TIMEOUT_MS: '5000',
@@ -165,6 +167,8 @@ const BAD: Array<[string, string]> = [
   ['SGW_HEADERS_TIMEOUT_MS', '40000'],
   ['SGW_AUDIT_READ_WAIT_MS', '-1'],
   ['SGW_AUDIT_READ_WAIT_MS', '60000'],
+  ['SGW_DB_QUERY_TIMEOUT_MS', '50'],
+  ['SGW_DB_QUERY_TIMEOUT_MS', 'soon'],
 ];
 
 for (const [name, value] of BAD) {

@@ -65,3 +65,12 @@ export function httpsRequest(
     req.end();
   });
 }
+
+/** The call, or a status of 0 when no answer came within `ms`: a hang shows as a failed assertion. */
+export function answerWithin(ms: number, work: Promise<HttpResult>): Promise<{ status: number }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ status: number }>((resolve) => {
+    timer = setTimeout(() => resolve({ status: 0 }), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

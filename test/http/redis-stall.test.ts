@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { addAgency, initCa } from '../../src/registry/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import type { HttpResult } from '../helpers/https.js';
+import { answerWithin } from '../helpers/https.js';
 import { until } from '../helpers/redis.js';
+import { silenceableProxy } from '../helpers/silent-proxy.js';
 
 /**
  * Redis connected but silent (a stalled server, or a network that drops packets without resetting the
@@ -23,52 +23,8 @@ t.teardown(() => rmSync(certsDir, { recursive: true, force: true }));
 initCa(certsDir, { hostname: 'localhost' });
 addAgency(certsDir, { id: POLICE, name: 'RS Police', kind: 'police' });
 
-/** A TCP proxy to the local Redis that can go silent: connections stay open, nothing passes. */
-async function silenceableProxy(t: Test) {
-  let silent = false;
-  const sockets = new Set<net.Socket>();
-  const track = (s: net.Socket) => {
-    sockets.add(s);
-    s.on('error', () => s.destroy());
-    s.on('close', () => sockets.delete(s));
-  };
-  const server = net.createServer((client) => {
-    const upstream = net.connect(6379, '127.0.0.1');
-    track(client);
-    track(upstream);
-    client.on('data', (d) => {
-      if (!silent) upstream.write(d);
-    });
-    upstream.on('data', (d) => {
-      if (!silent) client.write(d);
-    });
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    silence: (on: boolean) => {
-      silent = on;
-    },
-  };
-}
-
-/** The call, or a status of 0 when no answer came within `ms`: a hang shows as a failed assertion. */
-function within(ms: number, work: Promise<HttpResult>): Promise<{ status: number }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<{ status: number }>((resolve) => {
-    timer = setTimeout(() => resolve({ status: 0 }), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 t.test('Redis connected but silent: requests are answered, limits hold, and it recovers', async (t) => {
-  const proxy = await silenceableProxy(t);
+  const proxy = await silenceableProxy(t, 6379);
   const tg: TestGateway = await startTestGateway(t, {
     certsDir,
     env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, SGW_RATE_LIMIT_PER_PRACTITIONER: '3' },
@@ -85,7 +41,7 @@ t.test('Redis connected but silent: requests are answered, limits hold, and it r
   proxy.silence(true);
   const sub = `pc-${tag}-silent`;
   const statuses: number[] = [];
-  for (let i = 0; i < 5; i++) statuses.push((await within(10_000, call(sub))).status);
+  for (let i = 0; i < 5; i++) statuses.push((await answerWithin(10_000, call(sub))).status);
   t.same(statuses, [200, 200, 200, 429, 429], 'answered, and the limit counted in the process');
 
   const degraded = await ready();
