@@ -8,7 +8,7 @@ export type { Db, Queryable, Row } from './db.js';
 export { StoreUnavailableError } from './db.js';
 export { migrate } from './migrate.js';
 export { EmbeddedDatabaseBusyError } from './pglite.js';
-export { noteRedisFailure, openRedis, REDIS_COMMAND_TIMEOUT_MS, redisSettled } from './redis.js';
+export { noteRedisFailure, openRedis, redisSettled } from './redis.js';
 
 /**
  * PostgreSQL when DATABASE_URL is set, the embedded PGlite otherwise; migrated before it is returned.

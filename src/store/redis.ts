@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 
 /** The longest a request waits on Redis: a local or managed Redis answers in a millisecond or two. */
-export const REDIS_COMMAND_TIMEOUT_MS = 1000;
+const REDIS_COMMAND_TIMEOUT_MS = 1000;
 
 /**
  * The connection for request-path work (rate limits, readiness). Commands fail at once while Redis is
