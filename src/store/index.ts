@@ -12,24 +12,24 @@ export { noteRedisFailure, openRedis, redisSettled } from './redis.js';
 
 /**
  * PostgreSQL when DATABASE_URL is set, the embedded PGlite otherwise; migrated before it is returned.
- * `queryTimeoutMs` bounds each query of the returned PostgreSQL store (the gateway's, so that a silent
- * server cannot hold requests for ever); the migrations run before it, without a bound, on a connection of
- * their own, since an upgrade may rebuild an index for longer than a request should wait.
+ * On PostgreSQL the migrations run first on a connection of their own, without `queryTimeoutMs` (an
+ * upgrade may rebuild an index for longer than a request should wait), and the store returned bounds each
+ * query by it (the gateway's, so that a silent server cannot hold requests for ever).
  */
 export async function openStore(
   config: Pick<Config, 'databaseUrl' | 'dataDir'>,
   opts: { queryTimeoutMs?: number } = {},
 ): Promise<Db> {
-  if (config.databaseUrl && opts.queryTimeoutMs !== undefined) {
+  if (config.databaseUrl) {
     const migrating = openPostgres(config.databaseUrl, { max: 1 });
     try {
       await migrate(migrating);
     } finally {
       await migrating.close().catch(() => {});
     }
-    return openPostgres(config.databaseUrl, { queryTimeoutMs: opts.queryTimeoutMs });
+    return openPostgres(config.databaseUrl, opts);
   }
-  const db = config.databaseUrl ? openPostgres(config.databaseUrl) : await openPglite(config.dataDir);
+  const db = await openPglite(config.dataDir);
   try {
     await migrate(db);
   } catch (err) {
