@@ -56,3 +56,22 @@ t.test('Redis connected but silent: requests are answered, limits hold, and it r
   );
   t.equal((await call(`pc-${tag}-after`)).status, 200);
 });
+
+t.test('with no traffic, readiness alone notices a silent Redis and its return', async (t) => {
+  const proxy = await silenceableProxy(t, 6379);
+  const tg = await startTestGateway(t, {
+    certsDir,
+    env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}` },
+  });
+  const ready = () => tg.request('/health/ready', { ca: tg.credentials(POLICE).ca });
+  t.equal((await ready()).json.checks.redis, 'up');
+
+  proxy.silence(true);
+  t.equal((await ready()).json.checks.redis, 'down', 'an unanswered ping is down');
+  proxy.silence(false);
+  // What was sent while silent is lost: the old connection never answers again, only a new one does.
+  t.ok(
+    await until(async () => (await ready()).json?.checks?.redis === 'up', 15_000),
+    'up again once Redis answers, without a request to notice it',
+  );
+});
