@@ -8,12 +8,12 @@ import { makeCerts } from '../helpers/gateway.js';
 import { httpsRequest } from '../helpers/https.js';
 import { CSC, POLICE, validNhsNumberFrom } from '../helpers/ids.js';
 import { freePort, startRedis, stopRedis, until } from '../helpers/redis.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { type Delivery, startReceiver } from '../notify/fixtures.js';
 import { check, type Window } from './checks.js';
 import { failoverClient } from './client.js';
 import { startCluster } from './cluster.js';
 import { startLoad } from './load.js';
-import { startPgProxy } from './pg-proxy.js';
 import { lostCount, reportLines } from './report.js';
 
 /**
@@ -60,7 +60,7 @@ t.test('faults under load: nothing lost', { timeout: full ? 900_000 : 170_000 },
   closers.push(() => database.drop());
   const redisPort = await freePort();
   let redis = await startRedis(t, redisPort);
-  const proxy = await startPgProxy({ host: '127.0.0.1', port: 5432 });
+  const proxy = await startTcpProxy(5432);
   closers.push(() => proxy.close());
 
   // One deployment: both processes share the gateway id (the checkpoints' signed text, the queue's prefix).
@@ -74,7 +74,7 @@ t.test('faults under load: nothing lost', { timeout: full ? 900_000 : 170_000 },
     ca,
     env: {
       ...shared,
-      DATABASE_URL: proxy.url(database.name),
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/${database.name}`,
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       LOG_LEVEL: 'warn',
       SGW_WEBHOOK_BACKOFF_MS: '250',

@@ -5,7 +5,7 @@ import { makeCerts, startTestGateway } from '../helpers/gateway.js';
 import { answerWithin } from '../helpers/https.js';
 import { POLICE, validNhsNumberFrom } from '../helpers/ids.js';
 import { until } from '../helpers/redis.js';
-import { silenceableProxy } from '../helpers/silent-proxy.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 /**
  * PostgreSQL connected but silent: before SGW_DB_QUERY_TIMEOUT_MS, each request that reached the
@@ -20,7 +20,8 @@ t.teardown(() => rmSync(certsDir, { recursive: true, force: true }));
 t.test('a silent PostgreSQL: bounded 503s, nothing disclosed, then served again', async (t) => {
   const database = await createTestDatabase();
   t.teardown(() => database.drop());
-  const proxy = await silenceableProxy(t, 5432);
+  const proxy = await startTcpProxy(5432);
+  t.teardown(() => proxy.close());
   const tg = await startTestGateway(t, {
     certsDir,
     env: {

@@ -7,7 +7,7 @@ import { addAgency, initCa } from '../../src/registry/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { answerWithin } from '../helpers/https.js';
 import { until } from '../helpers/redis.js';
-import { silenceableProxy } from '../helpers/silent-proxy.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 /**
  * Redis connected but silent (a stalled server, or a network that drops packets without resetting the
@@ -24,7 +24,8 @@ initCa(certsDir, { hostname: 'localhost' });
 addAgency(certsDir, { id: POLICE, name: 'RS Police', kind: 'police' });
 
 t.test('Redis connected but silent: requests are answered, limits hold, and it recovers', async (t) => {
-  const proxy = await silenceableProxy(t, 6379);
+  const proxy = await startTcpProxy(6379);
+  t.teardown(() => proxy.close());
   const tg: TestGateway = await startTestGateway(t, {
     certsDir,
     env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, SGW_RATE_LIMIT_PER_PRACTITIONER: '3' },
@@ -58,7 +59,8 @@ t.test('Redis connected but silent: requests are answered, limits hold, and it r
 });
 
 t.test('with no traffic, readiness alone notices a silent Redis and its return', async (t) => {
-  const proxy = await silenceableProxy(t, 6379);
+  const proxy = await startTcpProxy(6379);
+  t.teardown(() => proxy.close());
   const tg = await startTestGateway(t, {
     certsDir,
     env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}` },

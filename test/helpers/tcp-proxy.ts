@@ -1,36 +1,46 @@
 import net from 'node:net';
+import { Transform } from 'node:stream';
 
 /**
- * A TCP proxy between the gateways and PostgreSQL, so that the suite can make PostgreSQL refuse them for
- * a while without touching the server other tests share: `refuse()` stops listening (a new connection
- * meets ECONNREFUSED, as with a server that is down or failing over) and leaves the connections it
- * carries to the server (pg_terminate_backend ends them with the server's own FATAL); `cut()` ends any
- * still open; `accept()` listens again on the same port.
+ * A TCP proxy to a local server (PostgreSQL, Redis) that a test can make misbehave without touching the
+ * server other tests share:
+ * - `refuse()` stops listening (a new connection meets ECONNREFUSED, as with a server that is down or
+ *   failing over) and leaves the connections it carries open; `cut()` ends those; `accept()` listens
+ *   again on the same port;
+ * - `silence(true)` keeps every connection open and lets nothing pass either way, what is sent meanwhile
+ *   being lost: a stalled server, or a network that drops packets without resetting the connection, which
+ *   no client is told about.
  */
-export interface PgProxy {
+export interface TcpProxy {
   port: number;
-  url(database: string): string;
-  /** Connections carried now. */
-  open(): number;
   refuse(): Promise<void>;
   cut(): void;
   accept(): Promise<void>;
+  silence(on: boolean): void;
   close(): Promise<void>;
 }
 
-export async function startPgProxy(target: { host: string; port: number }): Promise<PgProxy> {
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  let silent = false;
   const sockets = new Set<net.Socket>();
   const track = (s: net.Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     s.on('error', () => s.destroy());
   };
+  /** Passes what it is given, or drops it while silent (backpressure kept, as pipe keeps it). */
+  const gate = () =>
+    new Transform({
+      transform(chunk, _encoding, callback) {
+        callback(null, silent ? undefined : chunk);
+      },
+    });
   const onConnection = (client: net.Socket) => {
-    const upstream = net.connect(target.port, target.host);
+    const upstream = net.connect(targetPort, '127.0.0.1');
     track(client);
     track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.pipe(gate()).pipe(upstream);
+    upstream.pipe(gate()).pipe(client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   };
@@ -60,12 +70,13 @@ export async function startPgProxy(target: { host: string; port: number }): Prom
     get port() {
       return port;
     },
-    url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
-    open: () => sockets.size / 2,
     refuse: stopListening,
     cut,
     accept: async () => {
       if (!server) await listen();
+    },
+    silence: (on) => {
+      silent = on;
     },
     close: async () => {
       await stopListening();
